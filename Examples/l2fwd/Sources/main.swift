@@ -1,0 +1,2 @@
+import CPcap
+print("l2fwd")

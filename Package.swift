@@ -1,0 +1,34 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "maptrace",
+    products: [
+        .executable(name: "maptrace", targets: ["maptrace"]),
+        .executable(name: "l2fwd", targets: ["l2fwd"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // libseccomp through pkg-config (Debian: libseccomp-dev).
+        .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
+        // The C shim: only what Swift cannot call (variadic ptrace, fork → filter → exec, GNU-only calls).
+        .target(name: "CMapTrace", dependencies: ["CSeccomp"], cSettings: [.define("_GNU_SOURCE")]),
+        .target(name: "MapTrace", dependencies: ["CMapTrace", "CSeccomp"]),
+        .executableTarget(
+            name: "maptrace",
+            dependencies: ["MapTrace", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
+        // The shipped workload: an EAL-style hugepage user and l2fwd-style forwarder.
+        .systemLibrary(name: "CPcap", path: "Examples/l2fwd/CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        .executableTarget(name: "l2fwd", dependencies: ["CPcap"], path: "Examples/l2fwd/Sources"),
+
+        // A small C program the integration tests drive: hugetlbfs calls from threads and children.
+        .executableTarget(name: "hugeprobe", path: "Tests/Fixtures/hugeprobe"),
+
+        .testTarget(name: "MapTraceTests", dependencies: ["MapTrace", "CMapTrace"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["MapTrace"]),
+    ]
+)

@@ -1,0 +1,194 @@
+#include "cmaptrace.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+
+long mt_ptrace(int request, pid_t pid, uint64_t addr, uint64_t data) {
+    return ptrace((enum __ptrace_request)request, pid, (void *)(uintptr_t)addr,
+                  (void *)(uintptr_t)data);
+}
+
+long mt_get_syscall_info(pid_t pid, struct __ptrace_syscall_info *info) {
+    return ptrace(PTRACE_GET_SYSCALL_INFO, pid, (void *)sizeof(*info), info);
+}
+
+int mt_get_siginfo(pid_t pid, int *signo, int *code, uint64_t *addr) {
+    siginfo_t si;
+    if (ptrace(PTRACE_GETSIGINFO, pid, 0, &si) < 0) return -1;
+    *signo = si.si_signo;
+    *code = si.si_code;
+    *addr = (uint64_t)(uintptr_t)si.si_addr;
+    return 0;
+}
+
+/* libseccomp 2.5 exports only to an fd: go through a memfd. */
+int mt_bpf_export(void *ctx, mt_bpf *out) {
+    out->filter = NULL;
+    out->len = 0;
+    int fd = memfd_create("maptrace-bpf", MFD_CLOEXEC);
+    if (fd < 0) return -errno;
+    int rc = seccomp_export_bpf((scmp_filter_ctx)ctx, fd);
+    if (rc < 0) { close(fd); return rc; }
+    off_t size = lseek(fd, 0, SEEK_END);
+    if (size <= 0 || size % sizeof(struct sock_filter) != 0 ||
+        size / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+        close(fd);
+        return -EINVAL;
+    }
+    void *buf = malloc((size_t)size);
+    if (!buf) { close(fd); return -ENOMEM; }
+    ssize_t got = pread(fd, buf, (size_t)size, 0);
+    close(fd);
+    if (got != size) { free(buf); return -EIO; }
+    out->filter = buf;
+    out->len = (unsigned short)(size / sizeof(struct sock_filter));
+    return 0;
+}
+
+void mt_bpf_free(mt_bpf *prog) {
+    free(prog->filter);
+    prog->filter = NULL;
+    prog->len = 0;
+}
+
+/* The child may only make async-signal-safe calls: report and leave. */
+static void child_fail(const char *what, int err) __attribute__((noreturn));
+static void child_fail(const char *what, int err) {
+    static const char pfx[] = "maptrace: ";
+    const char *msg = strerror(err);
+    (void)!write(2, pfx, sizeof(pfx) - 1);
+    (void)!write(2, what, strlen(what));
+    (void)!write(2, ": ", 2);
+    (void)!write(2, msg, strlen(msg));
+    (void)!write(2, "\n", 1);
+    _exit(err == ENOENT ? 127 : 126);
+}
+
+pid_t mt_spawn_traced(const char *path, char *const argv[], char *const envp[],
+                      const mt_bpf *prog, unsigned long options) {
+    struct sock_fprog fprog = {0};
+    if (prog && prog->filter) {
+        fprog.len = prog->len;
+        fprog.filter = (struct sock_filter *)prog->filter;
+    }
+    pid_t pid = fork();
+    if (pid < 0) return -errno;
+    if (pid == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        /* Wait for the tracer: a RET_TRACE call with no tracer fails with ENOSYS. */
+        if (kill(getpid(), SIGSTOP) < 0) child_fail("SIGSTOP", errno);
+        if (fprog.filter && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) != 0) {
+            /* unprivileged users need no_new_privs first */
+            if (errno != EACCES || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+                syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) != 0)
+                child_fail("seccomp", errno);
+        }
+        execve(path, argv, envp);
+        child_fail(path, errno);
+    }
+    int status = 0;
+    for (;;) {
+        pid_t r = waitpid(pid, &status, WUNTRACED | __WNOTHREAD);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) { int e = errno; kill(pid, SIGKILL); return -e; }
+        break;
+    }
+    if (!WIFSTOPPED(status)) return -ECHILD;
+    if (ptrace(PTRACE_SEIZE, pid, 0, (void *)options) < 0) {
+        int e = errno;
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, __WALL | __WNOTHREAD);
+        return -e;
+    }
+    /* Seized while group-stopped: it re-traps as PTRACE_EVENT_STOP; SIGCONT ends the stop. */
+    kill(pid, SIGCONT);
+    return pid;
+}
+
+static ssize_t peek_read(pid_t pid, uint64_t addr, char *buf, size_t size, int stop_at_nul) {
+    size_t got = 0;
+    while (got < size) {
+        uint64_t a = addr + got, aligned = a & ~(uint64_t)7;
+        errno = 0;
+        long w = ptrace(PTRACE_PEEKDATA, pid, (void *)(uintptr_t)aligned, 0);
+        if (w == -1 && errno) return got ? (ssize_t)got : -errno;
+        size_t off = (size_t)(a - aligned), n = 8 - off;
+        if (n > size - got) n = size - got;
+        memcpy(buf + got, (char *)&w + off, n);
+        if (stop_at_nul) {
+            char *z = memchr(buf + got, 0, n);
+            if (z) return z - buf;
+        }
+        got += n;
+    }
+    return (ssize_t)got;
+}
+
+ssize_t mt_read_mem(pid_t pid, uint64_t addr, void *buf, size_t size) {
+    struct iovec l = {buf, size}, r = {(void *)(uintptr_t)addr, size};
+    ssize_t n = process_vm_readv(pid, &l, 1, &r, 1, 0);
+    if (n >= 0) return n;
+    if (errno == ENOSYS || errno == EPERM) return peek_read(pid, addr, buf, size, 0);
+    return -errno;
+}
+
+ssize_t mt_read_string(pid_t pid, uint64_t addr, char *buf, size_t size) {
+    if (size == 0) return -EINVAL;
+    size_t got = 0, max = size - 1;
+    while (got < max) {
+        uint64_t a = addr + got;
+        /* one iovec must not cross a page: a string that ends just before an
+         * unmapped page would otherwise fail with EFAULT */
+        size_t chunk = (size_t)(4096 - (a & 4095));
+        if (chunk > max - got) chunk = max - got;
+        struct iovec l = {buf + got, chunk}, r = {(void *)(uintptr_t)a, chunk};
+        ssize_t n = process_vm_readv(pid, &l, 1, &r, 1, 0);
+        if (n < 0) {
+            if (errno == ENOSYS || errno == EPERM) {
+                ssize_t m = peek_read(pid, a, buf + got, max - got, 1);
+                if (m < 0) return got ? (ssize_t)got : m;
+                buf[got + (size_t)m] = 0;
+                return (ssize_t)(got + (size_t)m);
+            }
+            if (got) break;
+            return -errno;
+        }
+        if (n == 0) break;
+        char *z = memchr(buf + got, 0, (size_t)n);
+        if (z) return z - buf;
+        got += (size_t)n;
+    }
+    buf[got] = 0;
+    return (ssize_t)got;
+}
+
+const char *mt_errname(int err) {
+    const char *s = strerrorname_np(err);
+    return s ? s : NULL;
+}
+
+const char *mt_signame(int sig) {
+    return sigabbrev_np(sig);
+}
+
+int mt_pin_cpu(pid_t tid, int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return sched_setaffinity(tid, sizeof(set), &set);
+}
+
+int mt_current_cpu(void) { return sched_getcpu(); }

@@ -1,0 +1,61 @@
+/* The C shim: only what Swift cannot call. No policy lives here. */
+#ifndef CMAPTRACE_H
+#define CMAPTRACE_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+/* glibc's <sys/ptrace.h> declares struct __ptrace_syscall_info; <linux/ptrace.h>
+ * would redefine the same names, so it is not included. */
+#include <sys/ptrace.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ptrace(2) is variadic: Swift cannot call it. */
+long mt_ptrace(int request, pid_t pid, uint64_t addr, uint64_t data);
+long mt_get_syscall_info(pid_t pid, struct __ptrace_syscall_info *info);
+/* signal number, si_code and si_addr of the current signal-delivery-stop; -1 on error. */
+int mt_get_siginfo(pid_t pid, int *signo, int *code, uint64_t *addr);
+
+/* wait(2) status macros do not import. */
+static inline int mt_wifexited(int s) { return WIFEXITED(s); }
+static inline int mt_wexitstatus(int s) { return WEXITSTATUS(s); }
+static inline int mt_wifsignaled(int s) { return WIFSIGNALED(s); }
+static inline int mt_wtermsig(int s) { return WTERMSIG(s); }
+static inline int mt_wifstopped(int s) { return WIFSTOPPED(s); }
+static inline int mt_wstopsig(int s) { return WSTOPSIG(s); }
+static inline int mt_wevent(int s) { return (unsigned)s >> 16; }
+
+/* A BPF program exported from libseccomp before fork (seccomp_load allocates). */
+typedef struct mt_bpf {
+    void *filter;
+    unsigned short len;
+} mt_bpf;
+int mt_bpf_export(void *scmp_ctx, mt_bpf *out);
+void mt_bpf_free(mt_bpf *prog);
+
+/* fork; the child stops itself, installs the filter with the raw seccomp(2)
+ * call and execve()s. The parent waits for that stop and PTRACE_SEIZEs the
+ * child with `options`. Returns the pid or -errno. */
+pid_t mt_spawn_traced(const char *path, char *const argv[], char *const envp[],
+                      const mt_bpf *prog, unsigned long options);
+
+/* Reads from the tracee's memory; -errno on failure. */
+ssize_t mt_read_string(pid_t pid, uint64_t addr, char *buf, size_t size);
+ssize_t mt_read_mem(pid_t pid, uint64_t addr, void *buf, size_t size);
+
+/* GNU-only names hidden from Swift's Glibc. */
+const char *mt_errname(int err);
+const char *mt_signame(int sig);
+
+/* Pin a thread (0 = the caller) to one CPU; CPU_SET is a macro. */
+int mt_pin_cpu(pid_t tid, int cpu);
+int mt_current_cpu(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

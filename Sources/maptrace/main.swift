@@ -1,0 +1,2 @@
+import MapTrace
+print("maptrace \(maptraceVersion)")
