@@ -10,6 +10,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/vfs.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -192,3 +193,16 @@ int mt_pin_cpu(pid_t tid, int cpu) {
 }
 
 int mt_current_cpu(void) { return sched_getcpu(); }
+
+int mt_statfs(const char *path, mt_fsinfo *out) {
+    struct statfs fs;
+    if (statfs(path, &fs) != 0) return -errno;
+    out->type = (uint64_t)(unsigned long)fs.f_type;
+    out->bsize = (uint64_t)fs.f_bsize;
+    out->blocks = (uint64_t)fs.f_blocks;
+    out->bfree = (uint64_t)fs.f_bfree;
+    out->bavail = (uint64_t)fs.f_bavail;
+    out->files = (uint64_t)fs.f_files;
+    out->ffree = (uint64_t)fs.f_ffree;
+    return 0;
+}

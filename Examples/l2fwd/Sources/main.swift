@@ -1,2 +1,3 @@
-import CPcap
-print("l2fwd")
+import Glibc
+
+exit(L2fwd.run(Array(CommandLine.arguments.dropFirst())))

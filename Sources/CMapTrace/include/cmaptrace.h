@@ -51,6 +51,12 @@ ssize_t mt_read_mem(pid_t pid, uint64_t addr, void *buf, size_t size);
 const char *mt_errname(int err);
 const char *mt_signame(int sig);
 
+/* statfs(2): <sys/vfs.h> does not import into Swift's Glibc. */
+typedef struct mt_fsinfo {
+    uint64_t type, bsize, blocks, bfree, bavail, files, ffree;
+} mt_fsinfo;
+int mt_statfs(const char *path, mt_fsinfo *out);
+
 /* Pin a thread (0 = the caller) to one CPU; CPU_SET is a macro. */
 int mt_pin_cpu(pid_t tid, int cpu);
 int mt_current_cpu(void);

@@ -1,1 +1,198 @@
-int main(void) { return 0; }
+/* hugeprobe: the small program the integration tests trace. Each scenario makes the hugetlbfs
+ * and memory calls of one situation, from the main thread, a second thread and a forked child,
+ * and reports on stdout what it saw, so a test can compare that with maptrace's account. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define HUGE_2M (2UL << 20)
+
+static const char *dir;
+
+/* open DIR/NAME, map one 2 MiB page shared and populated, unmap, unlink. */
+static int map_one(const char *name) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int fd = open(path, O_RDWR | O_CREAT, 0600);
+    if (fd < 0) { printf("open %s: %s\n", name, strerror(errno)); return -1; }
+    void *p = mmap(NULL, HUGE_2M, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+    if (p == MAP_FAILED) { printf("mmap %s: %s\n", name, strerror(errno)); close(fd); unlink(path); return -1; }
+    memset(p, 0xab, 4096);
+    munmap(p, HUGE_2M);
+    close(fd);
+    unlink(path);
+    return 0;
+}
+
+static void *thread_main(void *arg) {
+    (void)arg;
+    return (void *)(long)map_one("probe_thread");
+}
+
+/* main thread, a second thread, a forked child: one hugetlbfs page each. */
+static int scenario_files(void) {
+    int rc = map_one("probe_main");
+    pthread_t t;
+    void *trc = NULL;
+    pthread_create(&t, NULL, thread_main, NULL);
+    pthread_join(t, &trc);
+    pid_t child = fork();
+    if (child == 0) _exit(map_one("probe_child") == 0 ? 0 : 1);
+    int status = 0;
+    waitpid(child, &status, 0);
+    int ok = rc == 0 && trc == NULL && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    printf("files: %s\n", ok ? "ok" : "failed");
+    return ok ? 0 : 1;
+}
+
+/* Map hugetlbfs pages one file and one mapping each until a call fails, as DPDK 16.04 did. */
+static int scenario_until_fail(long max) {
+    long n;
+    for (n = 0; n < max; n++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/probemap_%ld", dir, n);
+        int fd = open(path, O_RDWR | O_CREAT, 0600);
+        if (fd < 0) { printf("open failed at %ld: %s\n", n, strerror(errno)); break; }
+        void *p = mmap(NULL, HUGE_2M, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+        close(fd);
+        if (p == MAP_FAILED) { printf("mmap failed at %ld: %s\n", n, strerror(errno)); unlink(path); break; }
+    }
+    printf("mapped %ld pages\n", n);
+    for (long i = 0; i < n; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/probemap_%ld", dir, i);
+        unlink(path);
+    }
+    return n == max ? 0 : 1;
+}
+
+/* N anonymous mappings that cannot merge (alternating protections), then a long pause point. */
+static int scenario_anon(long n) {
+    for (long i = 0; i < n; i++) {
+        void *p = mmap(NULL, 4096, (i & 1) ? PROT_READ : PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) { printf("anon mmap failed at %ld: %s\n", i, strerror(errno)); return 1; }
+    }
+    printf("anon: %ld mappings\n", n);
+    return 0;
+}
+
+/* One private anonymous mapping of BYTES, with optional extra flags. */
+static int scenario_bytes(unsigned long bytes, int flags, int prot) {
+    void *p = mmap(NULL, bytes, prot, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
+    if (p == MAP_FAILED) { printf("mmap of %lu bytes failed: %s\n", bytes, strerror(errno)); return 1; }
+    printf("mapped %lu bytes\n", bytes);
+    return 0;
+}
+
+static sigjmp_buf bus_jump;
+static void on_sigbus(int sig) { (void)sig; siglongjmp(bus_jump, 1); }
+
+/* Touch a file mapping past the end of its file: SIGBUS, caught, exit 0. */
+static int scenario_sigbus_handled(void) {
+    char path[] = "/tmp/hugeprobe-XXXXXX";
+    int fd = mkstemp(path);
+    unlink(path);
+    if (ftruncate(fd, 4096) != 0) return 1;
+    char *p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) return 1;
+    signal(SIGBUS, on_sigbus);
+    if (sigsetjmp(bus_jump, 1) == 0) {
+        p[4096] = 1;
+        printf("no SIGBUS\n");
+        return 1;
+    }
+    printf("caught SIGBUS\n");
+    return 0;
+}
+
+/* MAP_NORESERVE hugetlb memory beyond the pool, touched page by page: the shortage shows as SIGBUS. */
+static int scenario_noreserve(long pages) {
+    char *p = mmap(NULL, pages * HUGE_2M, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) { printf("mmap failed: %s\n", strerror(errno)); return 1; }
+    signal(SIGBUS, on_sigbus);
+    volatile long touched = 0;
+    if (sigsetjmp(bus_jump, 1) == 0) {
+        for (long i = 0; i < pages; i++) { p[i * HUGE_2M] = 1; touched++; }
+        printf("touched all %ld pages\n", pages);
+        return 0;
+    }
+    printf("SIGBUS after %ld pages\n", (long)touched);
+    return 2;
+}
+
+static int scenario_shm(unsigned long bytes) {
+    int id = shmget(IPC_PRIVATE, bytes, IPC_CREAT | SHM_HUGETLB | 0600);
+    if (id < 0) { printf("shmget failed: %s\n", strerror(errno)); return 1; }
+    void *p = shmat(id, NULL, 0);
+    shmctl(id, IPC_RMID, NULL);
+    if (p == (void *)-1) { printf("shmat failed: %s\n", strerror(errno)); return 1; }
+    shmdt(p);
+    printf("shm ok\n");
+    return 0;
+}
+
+static int scenario_memfd(long pages) {
+    int fd = memfd_create("hugeprobe", MFD_CLOEXEC | MFD_HUGETLB);
+    if (fd < 0) { printf("memfd_create failed: %s\n", strerror(errno)); return 1; }
+    if (ftruncate(fd, pages * HUGE_2M) != 0) { printf("ftruncate failed: %s\n", strerror(errno)); return 1; }
+    void *p = mmap(NULL, pages * HUGE_2M, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) { printf("mmap failed: %s\n", strerror(errno)); return 1; }
+    printf("memfd ok\n");
+    return 0;
+}
+
+/* Create files on hugetlbfs until open fails (nr_inodes=). */
+static int scenario_create(long n) {
+    long i;
+    for (i = 0; i < n; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/probefile_%ld", dir, i);
+        int fd = open(path, O_RDWR | O_CREAT, 0600);
+        if (fd < 0) { printf("open failed at %ld: %s\n", i, strerror(errno)); break; }
+        close(fd);
+    }
+    for (long j = 0; j < i; j++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/probefile_%ld", dir, j);
+        unlink(path);
+    }
+    return i == n ? 0 : 1;
+}
+
+int main(int argc, char **argv) {
+    setvbuf(stdout, NULL, _IONBF, 0);
+    if (argc < 2) {
+        fprintf(stderr, "usage: hugeprobe files DIR | until-fail DIR MAX | anon N | bytes N [locked|noreserve] | "
+                        "segv | sigbus-handled | noreserve PAGES | shm BYTES | memfd PAGES | create DIR N\n");
+        return 64;
+    }
+    const char *s = argv[1];
+    if (!strcmp(s, "files") && argc > 2) { dir = argv[2]; return scenario_files(); }
+    if (!strcmp(s, "until-fail") && argc > 3) { dir = argv[2]; return scenario_until_fail(atol(argv[3])); }
+    if (!strcmp(s, "anon") && argc > 2) return scenario_anon(atol(argv[2]));
+    if (!strcmp(s, "bytes") && argc > 2) {
+        int flags = 0;
+        if (argc > 3 && !strcmp(argv[3], "locked")) flags = MAP_LOCKED;
+        if (argc > 3 && !strcmp(argv[3], "noreserve")) flags = MAP_NORESERVE;
+        return scenario_bytes(strtoul(argv[2], NULL, 0), flags, PROT_READ | PROT_WRITE);
+    }
+    if (!strcmp(s, "segv")) { volatile int *p = NULL; *p = 1; return 0; }
+    if (!strcmp(s, "sigbus-handled")) return scenario_sigbus_handled();
+    if (!strcmp(s, "noreserve") && argc > 2) return scenario_noreserve(atol(argv[2]));
+    if (!strcmp(s, "shm") && argc > 2) return scenario_shm(strtoul(argv[2], NULL, 0));
+    if (!strcmp(s, "memfd") && argc > 2) return scenario_memfd(atol(argv[2]));
+    if (!strcmp(s, "create") && argc > 3) { dir = argv[2]; return scenario_create(atol(argv[3])); }
+    fprintf(stderr, "hugeprobe: unknown scenario %s\n", s);
+    return 64;
+}

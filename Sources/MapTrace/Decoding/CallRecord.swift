@@ -1,0 +1,63 @@
+/// The six argument registers of a call.
+public struct SyscallArguments: Sendable, Equatable, Codable {
+    public var a0: UInt64 = 0, a1: UInt64 = 0, a2: UInt64 = 0, a3: UInt64 = 0, a4: UInt64 = 0, a5: UInt64 = 0
+
+    public init() {}
+    public init(_ values: [UInt64]) {
+        for (i, v) in values.prefix(6).enumerated() { self[i] = v }
+    }
+
+    public subscript(_ i: Int) -> UInt64 {
+        get {
+            switch i {
+            case 0: a0
+            case 1: a1
+            case 2: a2
+            case 3: a3
+            case 4: a4
+            default: a5
+            }
+        }
+        set {
+            switch i {
+            case 0: a0 = newValue
+            case 1: a1 = newValue
+            case 2: a2 = newValue
+            case 3: a3 = newValue
+            case 4: a4 = newValue
+            default: a5 = newValue
+            }
+        }
+    }
+
+    public var array: [UInt64] { [a0, a1, a2, a3, a4, a5] }
+}
+
+/// A traced call: what was read at entry, and its result at exit.
+public struct CallRecord: Sendable {
+    public var syscall: Syscall
+    public var args: SyscallArguments
+    /// The string argument (a path, a memfd name), read at entry; nil when unreadable.
+    public var string: String?
+    /// Paths of fd arguments for `-y`: the fd argument, and the dirfd of openat (AT_FDCWD → the cwd).
+    public var fdPath: String?
+    public var dirfdPath: String?
+    /// openat2's struct open_how, read at entry.
+    public var openHow: (flags: UInt64, mode: UInt64, resolve: UInt64)?
+    /// execve's argv, read at entry.
+    public var argv: [String]?
+    /// The return value (non-negative) or 0, and the errno (0 on success).
+    public var result: Int64 = 0
+    public var errno: Int32 = 0
+    /// The path of the fd a successful open returned.
+    public var resultPath: String?
+    /// The thread died inside the call: strace prints its result as "?".
+    public var neverReturned = false
+
+    public init(syscall: Syscall, args: SyscallArguments) {
+        self.syscall = syscall
+        self.args = args
+    }
+
+    public var failed: Bool { errno != 0 }
+}

@@ -1,0 +1,11 @@
+// mlock, mlock2, mlockall — RLIMIT_MEMLOCK's calls.
+
+func renderLockArguments(_ call: CallRecord) -> String {
+    let a = call.args
+    switch call.syscall {
+    case .mlock: return "\(pointer(a[0])), \(a[1])"
+    case .mlock2: return "\(pointer(a[0])), \(a[1]), \(mlock2Flags.render(a[2]))"
+    case .mlockall: return mlockallFlags.render(a[0])
+    default: return ""
+    }
+}

@@ -1,0 +1,58 @@
+/// The calls maptrace traces. The raw value is the code the seccomp filter returns with
+/// SECCOMP_RET_TRACE, so the tracer dispatches on it without looking up syscall numbers.
+public enum Syscall: UInt16, CaseIterable, Sendable, Codable {
+    case open = 1, openat, openat2, creat
+    case mmap, munmap, mremap, mprotect, brk, madvise
+    case mlock, mlock2, mlockall
+    case fallocate, ftruncate, memfd_create
+    case shmget, shmat, shmdt
+    case execve, execveat
+
+    /// The name strace prints, which is also the name libseccomp resolves.
+    public var name: String { String(describing: self) }
+
+    /// Calls whose result changes the address space.
+    public var changesMappings: Bool {
+        switch self {
+        case .mmap, .munmap, .mremap, .mprotect, .brk, .shmat, .shmdt: true
+        default: false
+        }
+    }
+
+    /// Calls that open a file and return an fd.
+    public var opensFile: Bool {
+        switch self {
+        case .open, .openat, .openat2, .creat: true
+        default: false
+        }
+    }
+
+    public var isExec: Bool { self == .execve || self == .execveat }
+
+    /// Which argument holds a path to read at entry, if any.
+    var pathArgument: Int? {
+        switch self {
+        case .open, .creat, .execve: 0
+        case .openat, .openat2, .execveat: 1
+        case .memfd_create: 0
+        default: nil
+        }
+    }
+
+    /// Which argument is an fd whose path `-y` prints, if any.
+    var fdArgument: Int? {
+        switch self {
+        case .mmap: 4
+        case .fallocate, .ftruncate: 0
+        default: nil
+        }
+    }
+
+    public init?(name: String) {
+        guard let call = Syscall.allCases.first(where: { $0.name == name }) else { return nil }
+        self = call
+    }
+}
+
+/// The filter's code for a memory call made through the 32-bit entry (int 0x80 on x86_64).
+let foreignArchCode: UInt16 = 0x7fff

@@ -1,0 +1,103 @@
+/// The explanation of one failed memory call: which limit the kernel ran into, the numbers that
+/// show it, what else was checked, and how to fix it.
+public struct Diagnosis: Codable, Sendable, Equatable {
+    public var call: FailedCall
+    /// The process's name (/proc/PID/comm).
+    public var comm: String?
+    public var cause: Cause
+    public var certainty: Certainty
+    public var evidence: Evidence
+    /// Every checked limit that did not explain the failure, with its numbers.
+    public var ruledOut: [RuledOut]
+    /// Other limits the request also exceeded; the kernel checks them after `cause`, so they
+    /// fail next once `cause` is fixed.
+    public var alsoExceeded: [Finding]
+    public var fix: [FixCommand]
+    /// What the process was doing: `openat+mmap on hugetlbfs: 3061 files, one mapping per 2 MiB page, …`.
+    public var pattern: String?
+    /// The sysctl file (and line) that set the limit, when it is a sysctl set by a file.
+    public var setBy: String?
+
+    public init(call: FailedCall, comm: String?, cause: Cause, certainty: Certainty, evidence: Evidence,
+                ruledOut: [RuledOut], alsoExceeded: [Finding], fix: [FixCommand], pattern: String?,
+                setBy: String?) {
+        self.call = call
+        self.comm = comm
+        self.cause = cause
+        self.certainty = certainty
+        self.evidence = evidence
+        self.ruledOut = ruledOut
+        self.alsoExceeded = alsoExceeded
+        self.fix = fix
+        self.pattern = pattern
+        self.setBy = setBy
+    }
+
+    /// The rules, one per cause, in no particular order (`Cause.kernelOrder` ranks their findings).
+    public static let rules: [any CauseRule] = [
+        MaxMapCountRule(), HugepageAlignmentRule(), AddressSpaceRule(), BadRangeRule(), RlimitMemlockRule(),
+        SealedRule(), RlimitASRule(), RlimitDataRule(), OvercommitRule(), HugetlbFaultRule(),
+        HugetlbCgroupRule(), HugetlbfsSizeRule(), HugepagePoolRule(), HugepageNodeRule(),
+        HugetlbfsInodesRule(), ShmHugetlbRule(),
+    ]
+}
+
+/// The numbers behind a diagnosis and the sentence that states them.
+public struct Evidence: Codable, Sendable, Equatable {
+    public var values: [EvidenceValue]
+    /// Value and threshold in one line: `vm.max_map_count [3096] is too low: …`.
+    public var sentence: String
+    public var details: [String]
+
+    public init(values: [EvidenceValue], sentence: String, details: [String] = []) {
+        self.values = values
+        self.sentence = sentence
+        self.details = details
+    }
+
+    public func value(_ name: String) -> Int? { values.first { $0.name == name }?.value }
+}
+
+/// Runs every rule on a failed call and picks the limit the kernel checked first among those
+/// that the evidence shows exceeded.
+public func diagnose(_ call: FailedCall, snapshot: Snapshot, context: TraceContext) -> Diagnosis {
+    let input = RuleInput(call: call, snapshot: snapshot, context: context)
+    let comm = snapshot.process?.comm
+    let pattern = TracePattern.describe(context, call: call)
+    if call.text.contains("(INJECTED)") {
+        return Diagnosis(call: call, comm: comm, cause: .unknown, certainty: .confirmed,
+                         evidence: Evidence(values: [], sentence: "the error was injected by fault injection: no limit was involved"),
+                         ruledOut: [], alsoExceeded: [], fix: [], pattern: pattern, setBy: nil)
+    }
+    var findings: [Finding] = []
+    var ruledOut: [RuledOut] = []
+    for rule in Diagnosis.rules {
+        switch rule.evaluate(input) {
+        case .exceeded(let finding): findings.append(finding)
+        case .within(let reason): ruledOut.append(RuledOut(cause: rule.cause, reason: reason))
+        case .notApplicable(let reason): ruledOut.append(RuledOut(cause: rule.cause, reason: reason, applicable: false))
+        }
+    }
+    // A finding the evidence only makes possible yields to any that is shown; among equals the
+    // kernel's order decides.
+    findings.sort { ($0.certainty == .possible ? 1 : 0, $0.cause.checkRank) < ($1.certainty == .possible ? 1 : 0, $1.cause.checkRank) }
+    ruledOut.sort { ($0.applicable ? 0 : 1, $0.cause.checkRank) < ($1.applicable ? 0 : 1, $1.cause.checkRank) }
+    let chosen = findings.first ?? unexplained(input, checked: ruledOut)
+    return Diagnosis(
+        call: call, comm: comm, cause: chosen.cause, certainty: chosen.certainty,
+        evidence: Evidence(values: chosen.values, sentence: chosen.sentence, details: chosen.details),
+        ruledOut: ruledOut, alsoExceeded: Array(findings.dropFirst()), fix: chosen.fix, pattern: pattern,
+        setBy: chosen.setBy)
+}
+
+/// The finding when no rule fires: say what was checked and what is left.
+func unexplained(_ input: RuleInput, checked: [RuledOut]) -> Finding {
+    let applicable = checked.filter(\.applicable).map(\.cause.rawValue)
+    let name = ErrorNumber.name(input.call.errno)
+    var sentence = "no limit maptrace reads explains \(input.call.syscall == "SIGBUS" ? "this SIGBUS" : "\(name) from \(input.call.syscall)")"
+    sentence += applicable.isEmpty ? "" : ": \(applicable.joined(separator: ", ")) were within their limits"
+    var details = ["left: kernel memory (a VMA or page-table allocation), or a memory cgroup's memory.max "
+                   + "(see memory.events and dmesg)"]
+    if input.snapshot.process == nil { details.append("the process could not be read: most limits were not checked") }
+    return Finding(cause: .unknown, certainty: .possible, values: [], sentence: sentence, details: details)
+}

@@ -1,0 +1,85 @@
+/// The block maptrace prints when a memory call fails: what failed, why, the numbers, what was
+/// ruled out, and commands to paste.
+public enum DiagnosisText {
+    static let labelWidth = 12
+    static let lineWidth = 110
+
+    public static func render(_ diagnosis: Diagnosis) -> String {
+        let call = diagnosis.call
+        let who = "pid \(call.pid)" + (diagnosis.comm.map { " (\($0))" } ?? "")
+            + (call.tid != call.pid ? ", thread \(call.tid)" : "")
+        var lines: [String] = []
+        if call.syscall == "SIGBUS" {
+            let address = call.signalAddress.map { " at 0x" + String($0, radix: 16) } ?? ""
+            lines.append("maptrace: SIGBUS\(address) in \(who)")
+        } else {
+            lines.append("maptrace: \(call.syscall) failed with \(ErrorNumber.name(call.errno)) in \(who)")
+        }
+        var block = Block()
+        if !call.text.isEmpty { block.add("call", call.text) }
+        block.add("cause", "\(diagnosis.cause.rawValue) (\(diagnosis.certainty.rawValue))")
+        block.add("evidence", diagnosis.evidence.sentence)
+        if let setBy = diagnosis.setBy { block.more("set by \(setBy)") }
+        diagnosis.evidence.details.forEach { block.more($0) }
+        if let pattern = diagnosis.pattern { block.add("pattern", pattern) }
+        if !diagnosis.alsoExceeded.isEmpty {
+            block.add("also", diagnosis.alsoExceeded.map { "\($0.cause.rawValue): \($0.sentence)" })
+            block.more("(the kernel checks these after \(diagnosis.cause.rawValue): they fail next)")
+        }
+        let checked = diagnosis.ruledOut.filter(\.applicable)
+        if !checked.isEmpty {
+            block.add("ruled out", wrap(checked.map { "\($0.cause.rawValue) (\($0.reason))" }))
+        }
+        if !diagnosis.fix.isEmpty { block.add("fix", diagnosis.fix.flatMap(fixLines)) }
+        return (lines + block.lines).joined(separator: "\n")
+    }
+
+    /// A command with its kind and note as a shell comment; alternatives start with "or:".
+    static func fixLines(_ fix: FixCommand) -> [String] {
+        let command = fix.kind == .alternative ? "or: " + fix.command : fix.command
+        let comment = fix.kind == .alternative ? fix.note.map { "# " + $0 } : "# \(fix.kind.rawValue)" + (fix.note.map { ": " + $0 } ?? "")
+        guard let comment else { return [command] }
+        if command.count + comment.count + 3 + labelWidth + 2 <= lineWidth { return [command + "   " + comment] }
+        return [command, "  " + comment]
+    }
+
+    /// Items joined with "; " into lines that fit the width.
+    static func wrap(_ items: [String]) -> [String] {
+        var lines: [String] = []
+        var current = ""
+        for item in items {
+            let piece = current.isEmpty ? item : current + "; " + item
+            if piece.count + labelWidth + 2 > lineWidth, !current.isEmpty {
+                lines.append(current + ";")
+                current = item
+            } else {
+                current = piece
+            }
+        }
+        if !current.isEmpty { lines.append(current) }
+        return lines
+    }
+
+    /// Labelled lines with continuation lines aligned under the first.
+    struct Block {
+        var lines: [String] = []
+
+        mutating func add(_ label: String, _ text: String) { add(label, [text]) }
+
+        mutating func add(_ label: String, _ texts: [String]) {
+            for (index, text) in texts.enumerated() {
+                let head = index == 0 && !label.isEmpty ? label + ":" : ""
+                lines.append("  " + head.padding(to: DiagnosisText.labelWidth) + text)
+            }
+        }
+
+        mutating func more(_ text: String) { add("", [text]) }
+    }
+}
+
+extension String {
+    /// The string padded with spaces to `width` (never cut).
+    func padding(to width: Int) -> String {
+        count >= width ? self + " " : self + String(repeating: " ", count: width - count)
+    }
+}

@@ -1,0 +1,121 @@
+/// A named number behind a finding: `map_count 3097`, `max_map_count 3096`.
+public struct EvidenceValue: Codable, Sendable, Equatable {
+    public var name: String
+    public var value: Int
+
+    public init(_ name: String, _ value: Int) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// One command of a fix.
+public struct FixCommand: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable {
+        /// Takes effect now, lost at reboot.
+        case runtime
+        /// Survives a reboot.
+        case persistent
+        /// A different way around the limit.
+        case alternative
+    }
+
+    public var kind: Kind
+    /// A shell command that can be pasted, or for alternatives an instruction.
+    public var command: String
+    /// Why this value: the arithmetic behind it.
+    public var note: String?
+
+    public init(_ kind: Kind, _ command: String, note: String? = nil) {
+        self.kind = kind
+        self.command = command
+        self.note = note
+    }
+}
+
+/// What one rule found: its limit explains the failure, with the numbers.
+public struct Finding: Codable, Sendable, Equatable {
+    public var cause: Cause
+    public var certainty: Certainty
+    public var values: [EvidenceValue]
+    /// One line with value and threshold: `vm.max_map_count [3096] is too low: …`.
+    public var sentence: String
+    /// Further lines: which file, which cgroup level, stale files, caveats.
+    public var details: [String]
+    public var fix: [FixCommand]
+    /// The sysctl file that set the limit, when the limit is a sysctl and a file set it.
+    public var setBy: String?
+
+    public init(cause: Cause, certainty: Certainty, values: [EvidenceValue], sentence: String,
+                details: [String] = [], fix: [FixCommand] = [], setBy: String? = nil) {
+        self.cause = cause
+        self.certainty = certainty
+        self.values = values
+        self.sentence = sentence
+        self.details = details
+        self.fix = fix
+        self.setBy = setBy
+    }
+
+    /// The value named `name`, if present.
+    public func value(_ name: String) -> Int? { values.first { $0.name == name }?.value }
+}
+
+/// A cause that did not explain the failure, and the numbers that show it.
+public struct RuledOut: Codable, Sendable, Equatable {
+    public var cause: Cause
+    public var reason: String
+    /// False when the limit does not apply to this call at all (overcommit for hugetlb memory);
+    /// true when it applies and the numbers were within it.
+    public var applicable: Bool
+
+    public init(cause: Cause, reason: String, applicable: Bool = true) {
+        self.cause = cause
+        self.reason = reason
+        self.applicable = applicable
+    }
+}
+
+/// A rule's answer.
+public enum Verdict: Sendable, Equatable {
+    case exceeded(Finding)
+    /// The limit applies and was not exceeded; the reason gives the numbers.
+    case within(String)
+    /// The limit plays no part in this call.
+    case notApplicable(String)
+
+    public var finding: Finding? {
+        if case .exceeded(let finding) = self { return finding }
+        return nil
+    }
+}
+
+/// Everything a rule may look at. Rules never read /proc themselves.
+public struct RuleInput: Sendable {
+    public let call: FailedCall
+    public let snapshot: Snapshot
+    public let context: TraceContext
+    let request: MemoryRequest
+
+    public init(call: FailedCall, snapshot: Snapshot, context: TraceContext) {
+        self.call = call
+        self.snapshot = snapshot
+        self.context = context
+        self.request = MemoryRequest(call, areas: snapshot.process?.addressSpace)
+    }
+
+    var process: ProcessState? { snapshot.process }
+}
+
+/// One limit of the kernel: tells whether it explains a failed call.
+public protocol CauseRule: Sendable {
+    var cause: Cause { get }
+    func evaluate(_ input: RuleInput) -> Verdict
+}
+
+extension CauseRule {
+    /// The finding for a failed call, or nil when this limit does not explain it.
+    public func finding(_ call: FailedCall, _ snapshot: Snapshot, _ context: TraceContext) -> Finding? {
+        evaluate(RuleInput(call: call, snapshot: snapshot, context: context)).finding
+    }
+}

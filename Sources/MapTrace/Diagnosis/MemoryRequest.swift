@@ -1,0 +1,163 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CMapTrace
+
+/// Bits of the memory calls' arguments the rules test (x86_64, include/uapi/asm-generic/mman*.h,
+/// include/uapi/linux/shm.h, include/uapi/linux/mman.h).
+enum CallBits {
+    static let protWrite: UInt64 = 0x2
+    static let mapTypeMask: UInt64 = 0x3
+    static let mapPrivate: UInt64 = 0x2
+    static let mapFixed: UInt64 = 0x10
+    static let mapAnonymous: UInt64 = 0x20
+    static let mapLocked: UInt64 = 0x2000
+    static let mapNoReserve: UInt64 = 0x4000
+    static let mapHugetlb: UInt64 = 0x40000
+    static let mapFixedNoReplace: UInt64 = 0x10_0000
+    static let mremapMayMove: UInt64 = 0x1
+    static let mremapFixed: UInt64 = 0x2
+    static let shmHugetlb: UInt64 = 0o4000
+    static let shmNoReserve: UInt64 = 0o10000
+    static let mclFuture: UInt64 = 0x2
+    static let mfdHugetlb: UInt64 = 0x4
+    /// log2(huge page size) << 26 in mmap, shmget and memfd_create flags.
+    static let hugeSizeShift: UInt64 = 26
+    static let hugeSizeMask: UInt64 = 0x3f << 26
+}
+
+/// What a failed call asked the kernel for, in the units the limits use.
+///
+/// A failed call is rolled back before the tracer sees it, so every rule compares
+/// "current value + this request" with its limit.
+struct MemoryRequest: Sendable {
+    let call: FailedCall
+    /// The huge page size for hugetlb memory, else the base page size.
+    let pageSize: UInt64
+    let isHugetlb: Bool
+    /// Start of the range the call names (mmap with MAP_FIXED, munmap, mprotect, …), if any.
+    let start: UInt64?
+    /// Bytes of the range: for mmap the length rounded up to `pageSize`; for munmap, mprotect,
+    /// madvise, mlock the length as given; for mremap the old length.
+    let length: UInt64
+    /// Bytes of new address space the call would add (mmap length, mremap or brk growth, shmget size).
+    let growth: UInt64
+    let flags: UInt64
+    let prot: UInt64
+
+    init(_ call: FailedCall, areas: AddressSpaceView? = nil) {
+        self.call = call
+        let a = call.args + Array(repeating: 0, count: max(0, 6 - call.args.count))
+        pageSize = call.hugetlbPageSize ?? Page.size
+        isHugetlb = call.hugetlbPageSize != nil
+        switch call.syscall {
+        case "mmap":
+            flags = a[3]
+            prot = a[2]
+            length = Page.roundUp(a[1], to: pageSize)
+            growth = length
+            start = flags & (CallBits.mapFixed | CallBits.mapFixedNoReplace) != 0 ? a[0] : nil
+        case "munmap", "mprotect", "madvise", "mlock", "mlock2", "munlock":
+            flags = call.syscall == "mlock2" ? a[2] : 0
+            prot = call.syscall == "mprotect" ? a[2] : 0
+            start = a[0]
+            length = a[1]
+            growth = call.syscall.hasPrefix("mlock") ? a[1] : 0
+        case "mremap":
+            flags = a[3]
+            prot = 0
+            start = a[0]
+            length = a[1]
+            growth = a[2] > a[1] ? a[2] - a[1] : 0
+        case "brk":
+            flags = 0
+            prot = 0
+            let heapEnd = areas?.areas.first { $0.path == "[heap]" }?.end
+            start = heapEnd
+            length = 0
+            growth = heapEnd.map { a[0] > $0 ? Page.roundUp(a[0] - $0, to: Page.size) : 0 } ?? 0
+        case "shmget":
+            flags = a[2]
+            prot = 0
+            start = nil
+            length = Page.roundUp(a[1], to: pageSize)
+            growth = length
+        case "fallocate":
+            flags = a[1]
+            prot = 0
+            start = nil
+            length = Page.roundUp(a[3], to: pageSize)
+            growth = length
+        default:
+            flags = call.syscall == "memfd_create" ? a[1] : 0
+            prot = 0
+            start = call.syscall == "SIGBUS" ? call.signalAddress : nil
+            length = call.syscall == "SIGBUS" ? pageSize : 0
+            growth = length
+        }
+    }
+
+    var syscall: String { call.syscall }
+    var errno: Int32 { call.errno }
+    var isSignal: Bool { call.syscall == "SIGBUS" }
+    /// Huge pages the request needs (0 for non-hugetlb memory).
+    var hugePages: Int { isHugetlb ? Int(growth / pageSize) : 0 }
+    var end: UInt64? { start.map { Page.end($0, length) } }
+
+    var isMmap: Bool { syscall == "mmap" }
+    var isPrivate: Bool { flags & CallBits.mapTypeMask == CallBits.mapPrivate }
+    var isShared: Bool { isMmap && !isPrivate }
+    var isAnonymous: Bool { flags & CallBits.mapAnonymous != 0 }
+    var writable: Bool { prot & CallBits.protWrite != 0 }
+    var noReserve: Bool {
+        switch syscall {
+        case "mmap": flags & CallBits.mapNoReserve != 0
+        case "shmget": flags & CallBits.shmNoReserve != 0
+        default: false
+        }
+    }
+    var locked: Bool { isMmap && flags & CallBits.mapLocked != 0 }
+    var fixed: Bool { isMmap && flags & (CallBits.mapFixed | CallBits.mapFixedNoReplace) != 0 }
+    /// The huge page size the flags' size bits name (MAP_HUGE_*, SHM_HUGE_*, MFD_HUGE_*).
+    var flagPageSize: UInt64? {
+        let log2 = (flags & CallBits.hugeSizeMask) >> CallBits.hugeSizeShift
+        return log2 == 0 ? nil : 1 << log2
+    }
+
+    /// Bytes of existing areas the range replaces (a MAP_FIXED mmap unmaps them first, so
+    /// may_expand_vm counts only the difference: mm/vma.c __mmap_prepare).
+    func replacedBytes(in view: AddressSpaceView) -> UInt64 {
+        guard fixed, let start, let end else { return 0 }
+        return view.areas(overlapping: start, end).reduce(0) { total, area in
+            total + (min(area.end, end) - max(area.start, start))
+        }
+    }
+
+    /// Address ranges whose surroundings the snapshot should keep.
+    static func focusRanges(of call: FailedCall) -> [(start: UInt64, end: UInt64)] {
+        let request = MemoryRequest(call)
+        guard let start = request.start, let end = request.end else { return [] }
+        if call.syscall == "mremap" {
+            // Growth in place needs the range right after the old end to be free.
+            return [(start, Page.end(end, request.growth))]
+        }
+        return [(start, max(end, start + 1))]
+    }
+}
+
+/// errno values the rules test, by name.
+enum ErrorNumber {
+    static let EPERM = Int32(Glibc.EPERM)
+    static let EAGAIN = Int32(Glibc.EAGAIN)
+    static let ENOMEM = Int32(Glibc.ENOMEM)
+    static let EFAULT = Int32(Glibc.EFAULT)
+    static let ENODEV = Int32(Glibc.ENODEV)
+    static let EINVAL = Int32(Glibc.EINVAL)
+    static let ENOSPC = Int32(Glibc.ENOSPC)
+
+    /// "ENOMEM", as strace prints it.
+    static func name(_ value: Int32) -> String {
+        guard let name = mt_errname(value) else { return "errno \(value)" }
+        return String(cString: name)
+    }
+}

@@ -1,0 +1,31 @@
+/// The range names memory that is not mapped (CAUSES.md row 20): mprotect, madvise and mlock
+/// give ENOMEM for a hole, mremap EFAULT for an unmapped old range. An argument error, not a limit.
+public struct BadRangeRule: CauseRule {
+    public let cause = Cause.badRange
+    public init() {}
+
+    static let rangeCalls: Set<String> = ["mprotect", "madvise", "mlock", "mlock2", "munlock", "mremap"]
+
+    public func evaluate(_ input: RuleInput) -> Verdict {
+        let request = input.request
+        guard Self.rangeCalls.contains(request.syscall), let start = request.start, let end = request.end else {
+            return .notApplicable("\(request.syscall) names no existing range")
+        }
+        let expected = request.syscall == "mremap" ? ErrorNumber.EFAULT : ErrorNumber.ENOMEM
+        guard request.errno == expected else {
+            return .notApplicable("an unmapped range gives \(ErrorNumber.name(expected)), not \(ErrorNumber.name(request.errno))")
+        }
+        guard let view = input.process?.addressSpace, !view.areas.isEmpty else { return .notApplicable("maps not read") }
+        var covered = start
+        for area in view.areas(overlapping: start, end) where area.start <= covered {
+            covered = Swift.max(covered, area.end)
+        }
+        guard covered < end else { return .within("[0x\(String(start, radix: 16)), +\(end - start)) is mapped") }
+        return .exceeded(Finding(
+            cause: cause, certainty: .confirmed,
+            values: [EvidenceValue("unmapped_at", Quantity.int(covered)), EvidenceValue("length", Quantity.int(end - start))],
+            sentence: "the range 0x\(String(start, radix: 16))–0x\(String(end, radix: 16)) is not all mapped: "
+                + "nothing at 0x\(String(covered, radix: 16))",
+            fix: [FixCommand(.alternative, "the program passed a range it does not map (use after munmap, wrong length)")]))
+    }
+}

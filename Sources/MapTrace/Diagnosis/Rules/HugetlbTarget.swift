@@ -1,0 +1,41 @@
+/// The hugetlb side of a failed call: which pool, which mount, how many pages, and whether the
+/// call makes a reservation (so a shortage shows at the call rather than at a later fault).
+struct HugetlbTarget {
+    let pageSize: UInt64
+    let pool: HugePagePool?
+    /// The hugetlbfs mount of the call's file; nil for MAP_HUGETLB, memfd and SysV memory,
+    /// which live on the kernel's internal mounts with no size= limit.
+    let mount: HugetlbfsMountState?
+    /// Huge pages the call needs.
+    let needed: Int
+    /// mmap and shmget reserve their pages unless MAP_NORESERVE/SHM_NORESERVE
+    /// (mm/hugetlb.c hugetlb_reserve_pages returns early for VM_NORESERVE).
+    let reserves: Bool
+
+    init?(_ input: RuleInput) {
+        let request = input.request
+        guard request.isHugetlb, !request.isSignal else { return nil }
+        pageSize = request.pageSize
+        pool = input.snapshot.pool(pageSize: pageSize)
+        mount = input.call.path.flatMap { input.snapshot.mount(containing: $0) }
+        needed = Swift.max(1, request.hugePages)
+        reserves = (request.syscall == "mmap" || request.syscall == "shmget") && !request.noReserve
+    }
+
+    var size: String { Quantity.bytes(pageSize) }
+
+    /// The reason a reservation-time rule does not apply to this call, if it does not.
+    static func notReserving(_ input: RuleInput) -> Verdict? {
+        if input.request.isSignal { return .notApplicable("a fault, not a reservation: see hugetlb_fault") }
+        guard let target = HugetlbTarget(input) else { return .notApplicable("not hugetlb memory") }
+        if !target.reserves {
+            return .notApplicable(input.request.noReserve
+                ? "no reservation (NORESERVE): a shortage shows as SIGBUS at the first touch"
+                : "\(input.request.syscall) makes no reservation")
+        }
+        if input.request.errno != ErrorNumber.ENOMEM {
+            return .notApplicable("a reservation failure gives ENOMEM, not \(ErrorNumber.name(input.request.errno))")
+        }
+        return nil
+    }
+}

@@ -1,0 +1,41 @@
+/// A hugetlbfs mount's nr_inodes= limit (CAUSES.md row 12; fs/hugetlbfs/inode.c
+/// hugetlbfs_reserve_inode): creating one more file fails with ENOSPC. DPDK creates one file per
+/// page unless --single-file-segments, so a small nr_inodes= stops it at open, not at mmap.
+public struct HugetlbfsInodesRule: CauseRule {
+    public let cause = Cause.hugetlbfsInodes
+    public init() {}
+
+    static let creatingCalls: Set<String> = ["open", "openat", "openat2", "creat", "mkdir", "mkdirat"]
+
+    public func evaluate(_ input: RuleInput) -> Verdict {
+        let call = input.call
+        guard Self.creatingCalls.contains(call.syscall) else { return .notApplicable("\(call.syscall) creates no inode") }
+        guard call.errno == ErrorNumber.ENOSPC else {
+            return .notApplicable("an inode limit gives ENOSPC, not \(ErrorNumber.name(call.errno))")
+        }
+        guard let path = call.path, let mount = input.snapshot.mount(containing: path) else {
+            return .notApplicable("\(call.path ?? "the path") is not on a hugetlbfs mount")
+        }
+        // statfs counts inodes only when size= or min_size= is also set; otherwise count entries.
+        let counted = mount.statfs.flatMap { $0.countsInodes ? $0 : nil }
+        guard let limit = mount.mount.inodeLimit.map({ Int(clamping: $0) }) ?? counted.map({ Int($0.files) }) else {
+            return .within("no nr_inodes= on \(mount.mountPoint)")
+        }
+        let used = counted.map { Int($0.files - $0.filesFree) } ?? mount.inodesUsed
+        let newLimit = Swift.max(2 * limit, used + 1)
+        let options = HugetlbfsSizeRule.mountOptions(mount, replacing: "nr_inodes", with: String(newLimit))
+        return .exceeded(Finding(
+            cause: cause, certainty: used >= limit ? .confirmed : .likely,
+            values: [EvidenceValue("inodes_used", used), EvidenceValue("nr_inodes", limit)],
+            sentence: "hugetlbfs nr_inodes= on \(mount.mountPoint) [\(limit)] is too low: \(used) inodes in use "
+                + "(\(mount.fileCount) files, \(mount.directoryCount) directories and the root), "
+                + "\(call.syscall) needed one more",
+            details: used >= limit ? [] : ["the count read afterwards is below the limit: files were removed meanwhile"],
+            fix: [
+                FixCommand(.runtime, "umount \(mount.mountPoint) && mount -t hugetlbfs -o \(options) nodev \(mount.mountPoint)",
+                           note: "mount -o remount ignores nr_inodes="),
+                FixCommand(.persistent, "fstab: nodev \(mount.mountPoint) hugetlbfs \(options) 0 0"),
+                FixCommand(.alternative, "DPDK: --single-file-segments (one file per segment list, not per page)"),
+            ]))
+    }
+}

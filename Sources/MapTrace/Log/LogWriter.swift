@@ -1,0 +1,75 @@
+import Foundation
+import Glibc
+
+/// Writes the post-mortem log: JSON Lines, appended with one write(2) per record, so a crash of
+/// the traced program or a kill -9 of maptrace loses nothing already seen and every line stays
+/// whole.
+public final class LogWriter: TraceSink {
+    private let fd: Int32
+    private let encoder = LogCoding.encoder()
+    public let path: String
+
+    public init(path: String) throws {
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw MapTraceError.io(path: path, reason: errnoMessage(errno)) }
+        self.path = path
+    }
+
+    deinit { close(fd) }
+
+    public func writeHeader(command: [String], mode: String) {
+        var u = utsname()
+        uname(&u)
+        func field<T>(_ value: T) -> String {
+            withUnsafeBytes(of: value) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+        }
+        write(LogHeader(kernel: field(u.release), arch: field(u.machine), host: field(u.nodename),
+                        start: Clock.realtime(), command: command, mode: mode, system: Snapshot.readSystem()))
+    }
+
+    public func writeSummary(_ summary: SummaryLogRecord) { write(summary) }
+
+    public func wants(touchesHugetlb: Bool, failed: Bool) -> Bool { true }
+
+    public func handle(_ event: TraceEvent) {
+        switch event {
+        case .syscall(let e): write(record(e, later: nil))
+        case .laterFailure(let e): write(record(e, later: true))
+        case .signal(let time, let pid, let tid, let sig, let code, let address):
+            write(SignalLogRecord(time: time, pid: pid, tid: tid, signal: signalName(sig), code: code, addr: address))
+        case .exec(let time, let pid, let tid, let path, let argv):
+            write(ExecLogRecord(time: time, pid: pid, tid: tid, path: path, argv: argv))
+        case .exit(let time, let pid, let tid, let status, let sig, let core, let isProcess):
+            write(ExitLogRecord(time: time, pid: pid, tid: tid, status: status, signal: sig.map(signalName),
+                                coreDumped: core, process: isProcess))
+        case .drift(let time, let pid, let model, let kernel):
+            write(DriftLogRecord(time: time, pid: pid, model: model, kernel: kernel))
+        case .diagnosis(let d):
+            write(DiagnosisLogRecord(diagnosis: d))
+        }
+    }
+
+    public func status(_ status: LiveStatus) {}
+
+    private func record(_ e: SyscallEvent, later: Bool?) -> SyscallLogRecord {
+        SyscallLogRecord(time: e.time, pid: e.pid, tid: e.tid, name: e.call.syscall.name, args: e.call.args.array,
+                         fields: CallFields.of(e.call), text: CallText.render(e.call),
+                         result: e.call.failed || e.call.neverReturned ? nil : e.call.result,
+                         errno: e.call.failed ? errnoName(e.call.errno) : nil,
+                         fdPath: e.call.fdPath ?? e.call.resultPath, hugetlb: e.touchesHugetlb, pageSize: e.hugePageSize,
+                         mapCount: e.mapCount, maxMapCount: e.maxMapCount, refused: e.refused, later: later)
+    }
+
+    private func write<T: Encodable>(_ value: T) {
+        guard var data = try? encoder.encode(value) else { return }
+        data.append(0x0A)
+        data.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                if n < 0 { if errno == EINTR { continue }; return }
+                offset += n
+            }
+        }
+    }
+}

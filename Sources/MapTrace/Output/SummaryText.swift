@@ -1,0 +1,30 @@
+/// The short summary printed at the end of a run: per process, the hugetlbfs files opened and
+/// mapped, bytes mapped by page size, failed calls by errno.
+public enum SummaryText {
+    public static func render(_ processes: [ProcessStatistics], diagnoses: Int, laterFailures: Int, drifts: Int) -> String {
+        var lines = ["maptrace: summary"]
+        // Processes that did nothing with memory worth reporting (a shell's children) are left out,
+        // unless that leaves nothing.
+        let busy = processes.filter { $0.hugetlbfsFilesOpened > 0 || $0.hugetlbMappings > 0 || !$0.failuresByErrno.isEmpty }
+        for p in busy.isEmpty ? Array(processes.prefix(1)) : busy {
+            let command = p.command.count > 60 ? String(p.command.prefix(57)) + "..." : p.command
+            var end = ""
+            if let status = p.exitStatus { end = ": exited with \(status)" } else if let sig = p.killedBy { end = ": killed by \(sig)" }
+            lines.append("  pid \(p.pid) (\(command))\(end)")
+            lines.append("    hugetlbfs: \(p.hugetlbfsFilesOpened) files opened, \(p.hugetlbMappings) mappings made")
+            for (size, bytes) in p.bytesMappedByPageSize.sorted(by: { $0.key < $1.key }) {
+                lines.append("    \(ByteCount.text(size)) pages: \(ByteCount.text(bytes)) mapped")
+            }
+            lines.append("    peak mapping count: \(p.peakMapCount)")
+            if !p.failuresByErrno.isEmpty {
+                let failures = p.failuresByErrno.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                lines.append("    failed calls: \(failures)")
+            }
+        }
+        var tail = "  \(diagnoses) failure\(diagnoses == 1 ? "" : "s") diagnosed"
+        if laterFailures > 0 { tail += "; \(laterFailures) later failing call\(laterFailures == 1 ? "" : "s") not diagnosed again" }
+        if drifts > 0 { tail += "; the model was re-synchronised from /proc \(drifts) time\(drifts == 1 ? "" : "s")" }
+        lines.append(tail)
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,48 @@
+/// maptrace's own failures. The command line turns each into one line on stderr and an exit code.
+public enum MapTraceError: Error, CustomStringConvertible, Sendable {
+    case commandNotFound(String)
+    case notExecutable(String, String)
+    case noSuchProcess(Int32)
+    case alreadyTraced(pid: Int32, by: Int32, comm: String?)
+    case cannotTrace(pid: Int32, reason: String)
+    case noSyscallInfo
+    case seccomp(String)
+    case spawnFailed(String)
+    case io(path: String, reason: String)
+    case badInput(String)
+
+    public var description: String {
+        switch self {
+        case .commandNotFound(let cmd):
+            return cmd.contains("/") ? "\(cmd): No such file or directory" : "\(cmd): command not found"
+        case .notExecutable(let cmd, let reason):
+            return "\(cmd): \(reason)"
+        case .noSuchProcess(let pid):
+            return "-p \(pid): no such process"
+        case .alreadyTraced(let pid, let by, let comm):
+            return "-p \(pid): already being traced by pid \(by)" + (comm.map { " (\($0))" } ?? "")
+                + "; detach that tracer first"
+        case .cannotTrace(let pid, let reason):
+            return "-p \(pid): cannot trace: \(reason)"
+        case .noSyscallInfo:
+            return "this kernel lacks PTRACE_GET_SYSCALL_INFO (Linux 5.3 or later is needed)"
+        case .seccomp(let reason):
+            return "cannot build the seccomp filter: \(reason)"
+        case .spawnFailed(let reason):
+            return "cannot start the command: \(reason)"
+        case .io(let path, let reason):
+            return "\(path): \(reason)"
+        case .badInput(let message):
+            return message
+        }
+    }
+
+    /// strace's and the shell's codes: 127 not found, 126 not executable, 1 otherwise.
+    public var exitCode: Int32 {
+        switch self {
+        case .commandNotFound: 127
+        case .notExecutable: 126
+        default: 1
+        }
+    }
+}

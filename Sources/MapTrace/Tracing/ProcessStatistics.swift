@@ -1,0 +1,19 @@
+/// Per-process figures for the summary at the end of a run.
+public struct ProcessStatistics: Sendable, Codable, Equatable {
+    public var pid: Int32
+    public var command: String
+    public var hugetlbfsFilesOpened = 0
+    public var hugetlbMappings = 0
+    /// Bytes mapped by huge page size (bytes → bytes mapped).
+    public var bytesMappedByPageSize: [UInt64: UInt64] = [:]
+    /// Failed calls by errno name.
+    public var failuresByErrno: [String: Int] = [:]
+    public var peakMapCount = 0
+    public var exitStatus: Int32?
+    public var killedBy: String?
+
+    public init(pid: Int32, command: String) {
+        self.pid = pid
+        self.command = command
+    }
+}

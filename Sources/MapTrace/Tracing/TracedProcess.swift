@@ -1,0 +1,44 @@
+/// One traced process (one mm): its address-space model and figures. Threads share it; a fork
+/// starts a new one from a copy of its parent's model.
+final class TracedProcess {
+    let pid: Int32
+    var space: AddressSpace
+    var statistics: ProcessStatistics
+    var command: [String]
+    var threads: Set<Int32> = []
+    /// The current program break, to turn a brk result into a grown or shrunk heap.
+    var programBreak: UInt64 = 0
+    /// The mapping count just before the first hugetlb mapping: the process's baseline.
+    var mapCountBeforeHugetlb: Int?
+    /// Monotonic time of the last comparison with /proc/PID/maps.
+    var lastResync: Double = 0
+    var pageSizeUse: [UInt64: Int] = [:]
+
+    init(pid: Int32, space: AddressSpace, command: [String]) {
+        self.pid = pid
+        self.space = space
+        self.command = command
+        statistics = ProcessStatistics(pid: pid, command: command.joined(separator: " "))
+    }
+
+    /// The most used huge page size of this process.
+    var mainHugePageSize: UInt64? { pageSizeUse.max(by: { $0.value < $1.value })?.key }
+}
+
+/// One traced thread and the call it is in, between its entry and exit stops.
+final class TracedThread {
+    let tid: Int32
+    var process: TracedProcess
+    var pending: CallRecord?
+    /// The huge page size the pending call touches, decided at entry (before the call changes the model).
+    var pendingHugePageSize: UInt64?
+    /// SEIZE start-up of a launched command: swallow the SIGCONT maptrace sent itself.
+    var swallowSigcont = false
+    /// Detaching (attach mode): detach at the next stop.
+    var detachAtNextStop = false
+
+    init(tid: Int32, process: TracedProcess) {
+        self.tid = tid
+        self.process = process
+    }
+}

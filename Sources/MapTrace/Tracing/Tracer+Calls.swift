@@ -1,0 +1,248 @@
+import CMapTrace
+import Glibc
+
+// Entry and exit of a traced call: decode at entry while the arguments are intact, update the
+// model from the result at exit.
+extension Tracer {
+    private static let opSeccomp = UInt8(PTRACE_SYSCALL_INFO_SECCOMP.rawValue)
+    private static let opEntry = UInt8(PTRACE_SYSCALL_INFO_ENTRY.rawValue)
+    private static let opExit = UInt8(PTRACE_SYSCALL_INFO_EXIT.rawValue)
+    private static let x86_64Arch: UInt32 = 0xC000_003E
+
+    /// A seccomp stop: the filter said this is one of ours.
+    func callEntry(_ thread: TracedThread) {
+        var info = __ptrace_syscall_info()
+        let got = mt_get_syscall_info(thread.tid, &info)
+        if got < 0 && errno == EIO {
+            // PTRACE_GET_SYSCALL_INFO arrived in Linux 5.3; without it nothing can be decoded.
+            fatal = .noSyscallInfo
+            kill(thread.process.pid, SIGKILL)
+        }
+        guard got > 0, info.op == Tracer.opSeccomp else {
+            resume(thread)
+            return
+        }
+        let code = UInt16(truncatingIfNeeded: info.seccomp.ret_data)
+        if code == foreignArchCode || info.arch != Tracer.x86_64Arch {
+            foreignCall(thread, number: UInt64(info.seccomp.nr))
+            return
+        }
+        guard let call = Syscall(rawValue: code) else { resume(thread); return }
+        let t = info.seccomp.args
+        begin(thread, call: call, args: SyscallArguments([UInt64(t.0), UInt64(t.1), UInt64(t.2), UInt64(t.3), UInt64(t.4), UInt64(t.5)]))
+        resume(thread)
+    }
+
+    /// A syscall stop: the exit of a call in progress, or, attached with no filter, any entry or exit.
+    func syscallStop(_ thread: TracedThread) {
+        var info = __ptrace_syscall_info()
+        guard mt_get_syscall_info(thread.tid, &info) > 0 else { resume(thread); return }
+        switch info.op {
+        case Tracer.opExit:
+            if var call = thread.pending {
+                thread.pending = nil
+                let rval = Int64(info.exit.rval)
+                if info.exit.is_error != 0 { call.errno = Int32(truncatingIfNeeded: -rval) } else { call.result = rval }
+                finish(thread, call: call, hugePageSize: thread.pendingHugePageSize)
+            }
+        case Tracer.opEntry where !filtered:
+            if info.arch == Tracer.x86_64Arch, let call = numbers.call(UInt64(info.entry.nr)) {
+                let t = info.entry.args
+                begin(thread, call: call, args: SyscallArguments([UInt64(t.0), UInt64(t.1), UInt64(t.2), UInt64(t.3), UInt64(t.4), UInt64(t.5)]))
+            }
+        default:
+            break
+        }
+        resume(thread)
+    }
+
+    /// Decodes what must be read before the call runs: strings, fds, and whether it touches hugetlb.
+    private func begin(_ thread: TracedThread, call: Syscall, args: SyscallArguments) {
+        var record = CallRecord(syscall: call, args: args)
+        let pid = thread.tid
+        if let i = call.pathArgument { record.string = reader.string(pid: pid, at: args[i]) }
+        var huge: UInt64?
+        switch call {
+        case .openat2:
+            record.openHow = reader.openHow(pid: pid, at: args[2])
+        case .execve:
+            record.argv = reader.argv(pid: pid, at: args[1])
+        case .execveat:
+            record.argv = reader.argv(pid: pid, at: args[2])
+        case .mmap:
+            if args[3] & MapBits.anonymous == 0 {
+                huge = reader.hugePageSize(pid: pid, fd: args[4])
+                record.fdPath = reader.fdPath(pid: pid, fd: args[4])
+            } else if args[3] & MapBits.hugetlb != 0 {
+                huge = hugePageSize(fromFlags: args[3]) ?? defaultHugePageSize
+            }
+            if huge == nil, args[3] & MapBits.fixed != 0, let m = thread.process.space.mapping(containing: args[0]) {
+                huge = m.hugePageSize  // MAP_FIXED over a hugetlb mapping
+            }
+        case .munmap, .mremap, .mprotect, .madvise, .mlock, .mlock2, .shmdt:
+            huge = thread.process.space.mapping(containing: args[0])?.hugePageSize
+        case .fallocate, .ftruncate:
+            huge = reader.hugePageSize(pid: pid, fd: args[0])
+            record.fdPath = reader.fdPath(pid: pid, fd: args[0])
+        case .memfd_create:
+            if args[1] & memfdHugetlbFlag != 0 { huge = hugePageSize(fromFlags: args[1]) ?? defaultHugePageSize }
+        case .shmget:
+            if args[2] & shmHugetlbFlag != 0 { huge = hugePageSize(fromFlags: args[2]) ?? defaultHugePageSize }
+        case .shmat:
+            huge = shmSegments[Int64(Int32(truncatingIfNeeded: args[0]))]?.hugePageSize
+        default:
+            break
+        }
+        if call == .openat || call == .openat2 || call == .execveat {
+            record.dirfdPath = reader.fdPath(pid: pid, fd: args[0])
+        }
+        thread.pending = record
+        thread.pendingHugePageSize = huge
+    }
+
+    /// The call's result is known: update the model, the figures, and report it.
+    private func finish(_ thread: TracedThread, call: CallRecord, hugePageSize: UInt64?) {
+        var call = call
+        var huge = hugePageSize
+        let process = thread.process
+        let pid = process.pid
+        if call.syscall.opensFile {
+            if call.failed {
+                let base = call.syscall == .open || call.syscall == .creat ? reader.fdPath(pid: thread.tid, fd: UInt64(bitPattern: -100)) : call.dirfdPath
+                if let path = call.string { huge = reader.hugePageSize(pid: thread.tid, path: path, base: base) }
+            } else {
+                huge = reader.hugePageSize(pid: thread.tid, fd: UInt64(call.result))
+                call.resultPath = reader.fdPath(pid: thread.tid, fd: UInt64(call.result))
+                if huge != nil { process.statistics.hugetlbfsFilesOpened += 1 }
+            }
+        } else if call.syscall == .memfd_create, !call.failed {
+            call.resultPath = reader.fdPath(pid: thread.tid, fd: UInt64(call.result))
+        }
+        var refused = call.failed
+        if !call.failed { refused = apply(call, to: process, hugePageSize: huge) }
+        if call.failed { process.statistics.failuresByErrno[errnoName(call.errno), default: 0] += 1 }
+        process.statistics.peakMapCount = max(process.statistics.peakMapCount, process.space.count)
+
+        let now = Clock.realtime()
+        refused = refused && !call.syscall.opensFile && !call.syscall.isExec
+        let event = SyscallEvent(time: now, pid: pid, tid: thread.tid, call: call, hugePageSize: huge,
+                                 mapCount: process.space.count, maxMapCount: maxMapCount, refused: refused)
+        if (refused || call.failed) && isDiagnosable(call, hugePageSize: huge) {
+            failure(thread, event: event)
+        } else if sink.wants(touchesHugetlb: huge != nil, failed: refused) {
+            sink.handle(.syscall(event))
+        }
+        periodic(process, now: now)
+    }
+
+    /// Applies a successful call to the model. Returns true for a brk the kernel refused
+    /// (brk reports failure by returning the old break, never an errno).
+    private func apply(_ call: CallRecord, to process: TracedProcess, hugePageSize huge: UInt64?) -> Bool {
+        let a = call.args
+        let result = UInt64(bitPattern: call.result)
+        switch call.syscall {
+        case .mmap:
+            if process.mapCountBeforeHugetlb == nil && huge != nil { process.mapCountBeforeHugetlb = process.space.count }
+            let page = huge ?? 4096
+            let length = (a[1] + page - 1) / page * page
+            let shared = a[3] & 0x3 != MapBits.privateType
+            let path = a[3] & MapBits.anonymous == 0 ? call.fdPath : (shared ? "/dev/zero (deleted)" : nil)
+            process.space.map(Mapping(start: result, end: result &+ length, prot: UInt32(truncatingIfNeeded: a[2]),
+                                      shared: shared, offset: a[5], path: path, hugePageSize: huge))
+            if let huge {
+                process.statistics.hugetlbMappings += 1
+                process.statistics.bytesMappedByPageSize[huge, default: 0] += length
+                process.pageSizeUse[huge, default: 0] += 1
+            }
+        case .munmap:
+            process.space.unmap(start: a[0], length: a[1])
+        case .mprotect:
+            process.space.protect(start: a[0], length: a[1], prot: UInt32(truncatingIfNeeded: a[2]))
+        case .mremap:
+            process.space.remap(oldStart: a[0], oldLength: a[1], newStart: result, newLength: a[2])
+        case .brk:
+            if a[0] != 0 && result != a[0] { return true }
+            if process.programBreak != 0 && result != process.programBreak {
+                process.space.setBreak(from: process.programBreak, to: result)
+            }
+            process.programBreak = result
+        case .shmget:
+            shmSegments[call.result] = (size: a[1], hugePageSize: huge)
+        case .shmat:
+            let segment = shmSegments[Int64(Int32(truncatingIfNeeded: a[0]))]
+            let page = segment?.hugePageSize ?? 4096
+            let size = ((segment?.size ?? 4096) + page - 1) / page * page
+            let prot: UInt32 = a[2] & 0o10000 != 0 ? 1 : 3
+            process.space.map(Mapping(start: result, end: result &+ size, prot: prot, shared: true,
+                                      path: "/SYSV (deleted)", hugePageSize: segment?.hugePageSize))
+        case .shmdt:
+            if let m = process.space.mapping(containing: a[0]) { process.space.unmap(start: m.start, length: m.length) }
+        default:
+            break
+        }
+        return false
+    }
+
+    /// The failures maptrace explains: the errnos of the limits in CAUSES.md, from memory calls.
+    private func isDiagnosable(_ call: CallRecord, hugePageSize: UInt64?) -> Bool {
+        if call.syscall == .brk && !call.failed { return true }
+        switch call.errno {
+        case ENOMEM, EAGAIN:
+            return !call.syscall.opensFile && !call.syscall.isExec
+        case ENOSPC:
+            return hugePageSize != nil || call.syscall == .shmget
+        case EPERM:
+            return [.mmap, .mlock, .mlock2, .mlockall, .shmget].contains(call.syscall)
+        case EINVAL:
+            return hugePageSize != nil
+        default:
+            return false
+        }
+    }
+
+    /// Compares the model with the kernel's count now and then, and refreshes the live status.
+    private func periodic(_ process: TracedProcess, now: Double) {
+        let mono = Clock.monotonic()
+        if mono - process.lastResync >= options.resyncInterval {
+            process.lastResync = mono
+            resync(process, time: now)
+        }
+        if mono - lastStatus >= 0.25 {
+            lastStatus = mono
+            sink.status(LiveStatus(pid: process.pid, mapCount: process.space.count, maxMapCount: maxMapCount,
+                                   hugetlbfsFiles: process.statistics.hugetlbfsFilesOpened,
+                                   hugetlbBytes: process.space.hugetlbBytes))
+        }
+    }
+
+    /// Re-reads /proc/PID/maps when the kernel's count differs from the model's, and says so.
+    func resync(_ process: TracedProcess, time: Double) {
+        guard let kernel = try? MapsFile.kernelCount(pid: process.pid) else { return }
+        maxMapCount = Tracer.readMaxMapCount()
+        if kernel != process.space.count {
+            sink.handle(.drift(time: time, pid: process.pid, model: process.space.count, kernel: kernel))
+            if let maps = try? MapsFile.read(pid: process.pid, mounts: try? MountTable.read(pid: process.pid)) {
+                process.space = AddressSpace(maps)
+            }
+        }
+    }
+
+    /// A memory call through the 32-bit entry: maptrace decodes x86_64 calls only, and stops
+    /// the process rather than silently miss its failures.
+    private func foreignCall(_ thread: TracedThread, number: UInt64) {
+        let comm = ProcText.value("/proc/\(thread.tid)/comm") ?? "?"
+        Console.error("maptrace: pid \(thread.process.pid) (\(comm)) made a 32-bit system call (int 0x80, number \(number)); "
+              + "maptrace traces 64-bit programs only and stops it here")
+        kill(thread.process.pid, SIGKILL)
+        resume(thread)
+    }
+}
+
+/// mmap flag bits the tracer reads.
+enum MapBits {
+    static let privateType: UInt64 = 0x2
+    static let fixed: UInt64 = 0x10
+    static let anonymous: UInt64 = 0x20
+    static let noreserve: UInt64 = 0x4000
+    static let hugetlb: UInt64 = 0x40000
+}

@@ -1,0 +1,152 @@
+import Foundation
+import Testing
+
+/// The real maptrace binary on real processes: the hugeprobe fixture, shells, sleep.
+@Suite("Tracing real processes", .serialized)
+struct TracerTests {
+    let maptrace = Fixture.binary("maptrace")
+    let hugeprobe = Fixture.binary("hugeprobe")
+
+    /// hugetlbfs calls from the main thread, a second thread and a forked child, one page each.
+    @Test("hugetlbfs calls from a thread and a forked child are decoded with their pids", Fixture.privileged)
+    func threadsAndChildren() throws {
+        try Fixture.requirePrivileges()
+        let pool = try HugePagePool.reserve(pages: 8)
+        defer { pool.restore() }
+        let mount = try HugetlbfsMount(options: "pagesize=2M,size=16M")
+        defer { mount.unmount() }
+
+        let result = Fixture.run([maptrace, "--no-status", "--", hugeprobe, "files", mount.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("files: ok"))
+        let lines = result.stderr.split(separator: "\n").map(String.init)
+
+        var tids: [String: String] = [:]
+        for who in ["main", "thread", "child"] {
+            let file = "\(mount.path)/probe_\(who)"
+            let open = try #require(lines.first { $0.contains("openat(") && $0.contains("\"\(file)\"") }, "no openat of \(file) in:\n\(result.stderr)")
+            let openPattern = #/^\[pid (\d+)\] openat\(AT_FDCWD<[^>]+>, "([^"]+)", O_RDWR\|O_CREAT, 0600\) = (\d+)<([^>]+)> maps=\d+/\d+$/#
+            let o = try #require(open.wholeMatch(of: openPattern), "openat line: \(open)")
+            #expect(String(o.2) == file && String(o.4) == file)
+            let fd = String(o.3)
+            let mmap = try #require(lines.first { $0.contains("mmap(") && $0.contains("<\(file)>") }, "no mmap of \(file)")
+            let mmapPattern = #/^\[pid (\d+)\] mmap\(NULL, 2097152, PROT_READ\|PROT_WRITE, MAP_SHARED\|MAP_POPULATE, (\d+)<([^>]+)>, 0\) = 0x[0-9a-f]+ maps=(\d+)/(\d+)$/#
+            let m = try #require(mmap.wholeMatch(of: mmapPattern), "mmap line: \(mmap)")
+            #expect(String(m.1) == String(o.1) && String(m.2) == fd)
+            // the munmap of that page is a hugetlb call too
+            #expect(lines.contains { $0.hasPrefix("[pid \(o.1)] munmap(") && $0.contains(", 2097152)") && $0.contains(" = 0 maps=") })
+            tids[who] = String(o.1)
+        }
+        #expect(Set(tids.values).count == 3, "main, thread and child must show three different pids: \(tids)")
+        // The summary counts every hugetlbfs file: 2 in the process (main thread + thread), 1 in the child.
+        #expect(result.stderr.contains("hugetlbfs: 2 files opened, 2 mappings made"))
+        #expect(result.stderr.contains("hugetlbfs: 1 files opened, 1 mappings made"))
+        #expect(result.stderr.contains("2 MiB pages: 4 MiB mapped"))
+        #expect(mount.files.isEmpty)
+    }
+
+    /// maptrace's openat and mmap lines equal `strace -f -y`'s for the same program, addresses aside.
+    @Test("openat and mmap lines match strace -f -y", Fixture.privileged)
+    func matchesStrace() throws {
+        try Fixture.requirePrivileges()
+        let pool = try HugePagePool.reserve(pages: 8)
+        defer { pool.restore() }
+        let mount = try HugetlbfsMount(options: "pagesize=2M")
+        defer { mount.unmount() }
+
+        let traced = Fixture.run([maptrace, "--no-status", "--", hugeprobe, "files", mount.path])
+        #expect(traced.status == 0, "\(traced.stderr)")
+        let straceLog = NSTemporaryDirectory() + "maptrace-strace-\(getpid()).log"
+        defer { unlink(straceLog) }
+        let reference = Fixture.run(["strace", "-f", "-y", "-o", straceLog, "-e", "trace=openat,mmap", hugeprobe, "files", mount.path])
+        #expect(reference.status == 0, "\(reference.stderr)")
+        let straceText = try String(contentsOfFile: straceLog, encoding: .utf8)
+
+        func normalise(_ lines: [String]) -> [String] {
+            lines.filter { ($0.contains("openat(") || $0.contains("mmap(")) && $0.contains(mount.path) }
+                .map { line in
+                    var s = line
+                    s = s.replacing(#/^(\[pid +\d+\] |\d+ +)/#, with: "")       // pid prefixes differ in form
+                    s = s.replacing(#/ maps=\d+/\d+$/#, with: "")               // maptrace's annotation
+                    s = s.replacing(#/0x[0-9a-f]+/#, with: "ADDR")
+                    s = s.replacing(#/ +=/#, with: " =")                         // column padding
+                    return s
+                }
+                .sorted()
+        }
+        let ours = normalise(traced.stderr.split(separator: "\n").map(String.init))
+        let theirs = normalise(straceText.split(separator: "\n").map(String.init))
+        #expect(ours.count == 6)
+        #expect(ours == theirs)
+    }
+
+    @Test("the exit status is the command's, and 128+N when signal N killed it")
+    func exitStatus() {
+        let seven = Fixture.run([maptrace, "-q", "--", "/bin/sh", "-c", "exit 7"])
+        #expect(seven.status == 7)
+        let segv = Fixture.run([maptrace, "--no-status", "--", hugeprobe, "segv"])
+        #expect(segv.status == 128 + 11)
+        #expect(segv.stderr.contains("--- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=NULL} ---"))
+        #expect(segv.stderr.contains("+++ killed by SIGSEGV"))
+    }
+
+    @Test("a SIGBUS the program handles itself is passed through, and it exits 0")
+    func sigbusPassedThrough() {
+        let result = Fixture.run([maptrace, "--no-status", "--", hugeprobe, "sigbus-handled"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("caught SIGBUS"))
+        #expect(result.stderr.contains("--- SIGBUS {si_signo=SIGBUS, si_code=BUS_ADRERR, si_addr=0x"))
+    }
+
+    @Test("bad commands and pids get one line and the shell's exit codes")
+    func badInput() throws {
+        let missing = Fixture.run([maptrace, "--", "/nonexistent"])
+        #expect(missing.status == 127)
+        #expect(missing.stderr == "maptrace: /nonexistent: No such file or directory\n")
+        let notFound = Fixture.run([maptrace, "--", "no-such-command-maptrace"])
+        #expect(notFound.status == 127)
+        #expect(notFound.stderr == "maptrace: no-such-command-maptrace: command not found\n")
+        let notExecutable = Fixture.run([maptrace, "--", "/etc/hostname"])
+        #expect(notExecutable.status == 126)
+        #expect(notExecutable.stderr == "maptrace: /etc/hostname: Permission denied\n")
+        let none = Fixture.run([maptrace])
+        #expect(none.status == 2)
+        #expect(none.stderr.contains("no command given"))
+        let gone = Fixture.run([maptrace, "-p", "999999999"])
+        #expect(gone.status == 1)
+        #expect(gone.stderr == "maptrace: -p 999999999: no such process\n")
+    }
+
+    @Test("-p refuses a process another tracer holds, and names that tracer")
+    func alreadyTraced() throws {
+        let sleeper = try Fixture.start(["strace", "-o", "/dev/null", "sleep", "20"])
+        defer { sleeper.send(SIGKILL); _ = sleeper.wait(timeout: 5) }
+        // strace's child is the traced sleep: find it
+        var target: Int32?
+        for _ in 0..<100 where target == nil {
+            usleep(50_000)
+            let children = (try? String(contentsOfFile: "/proc/\(sleeper.pid)/task/\(sleeper.pid)/children", encoding: .utf8)) ?? ""
+            target = children.split(separator: " ").first.flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+        let pid = try #require(target)
+        let result = Fixture.run([maptrace, "-p", String(pid)])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("maptrace: -p \(pid): already being traced by pid \(sleeper.pid) (strace)"))
+    }
+
+    @Test("-p attaches to a running process and Ctrl-C detaches, leaving it running")
+    func attachAndDetach() throws {
+        let target = try Fixture.start(["/bin/sh", "-c", "while :; do sleep 0.05; done"])
+        defer { target.send(SIGKILL); _ = target.wait(timeout: 5) }
+        usleep(200_000)
+        let tracer = try Fixture.start([maptrace, "--no-status", "--all", "-p", String(target.pid)])
+        #expect(tracer.waitForOutput(containing: "attached to pid \(target.pid)", timeout: 10))
+        #expect(tracer.waitForOutput(containing: "execve(", timeout: 10), "the loop's sleep children are followed")
+        tracer.send(SIGINT)
+        let result = tracer.wait(timeout: 10)
+        #expect(result.status == 0, "\(result.stderr)")
+        let status = try String(contentsOfFile: "/proc/\(target.pid)/status", encoding: .utf8)
+        #expect(status.contains("TracerPid:\t0"))
+        #expect(!status.contains("State:\tt"), "the process is left running, not in a trace stop")
+    }
+}
