@@ -30,6 +30,11 @@ public struct SyscallArguments: Sendable, Equatable, Codable {
         }
     }
 
+    /// From the kernel's `__u64 args[6]`, which imports as a tuple; no array is allocated per stop.
+    init(_ t: (UInt, UInt, UInt, UInt, UInt, UInt)) {
+        a0 = UInt64(t.0); a1 = UInt64(t.1); a2 = UInt64(t.2); a3 = UInt64(t.3); a4 = UInt64(t.4); a5 = UInt64(t.5)
+    }
+
     public var array: [UInt64] { [a0, a1, a2, a3, a4, a5] }
 }
 

@@ -18,12 +18,12 @@ public enum DiagnosisText {
         var block = Block()
         if !call.text.isEmpty { block.add("call", call.text) }
         block.add("cause", "\(diagnosis.cause.rawValue) (\(diagnosis.certainty.rawValue))")
-        block.add("evidence", diagnosis.evidence.sentence)
+        block.add("evidence", words(diagnosis.evidence.sentence))
         if let setBy = diagnosis.setBy { block.more("set by \(setBy)") }
-        diagnosis.evidence.details.forEach { block.more($0) }
-        if let pattern = diagnosis.pattern { block.add("pattern", pattern) }
+        diagnosis.evidence.details.forEach { block.add("", words($0)) }
+        if let pattern = diagnosis.pattern { block.add("pattern", words(pattern)) }
         if !diagnosis.alsoExceeded.isEmpty {
-            block.add("also", diagnosis.alsoExceeded.map { "\($0.cause.rawValue): \($0.sentence)" })
+            block.add("also", diagnosis.alsoExceeded.flatMap { words("\($0.cause.rawValue): \($0.sentence)") })
             block.more("(the kernel checks these after \(diagnosis.cause.rawValue): they fail next)")
         }
         let checked = diagnosis.ruledOut.filter(\.applicable)
@@ -41,6 +41,23 @@ public enum DiagnosisText {
         guard let comment else { return [command] }
         if command.count + comment.count + 3 + labelWidth + 2 <= lineWidth { return [command + "   " + comment] }
         return [command, "  " + comment]
+    }
+
+    /// Prose broken at spaces into lines that fit the width (commands are never broken: they
+    /// must stay pasteable).
+    static func words(_ text: String) -> [String] {
+        var lines: [String] = []
+        var current = ""
+        for word in text.split(separator: " ") {
+            if !current.isEmpty, current.count + 1 + word.count + labelWidth + 2 > lineWidth {
+                lines.append(current)
+                current = "  " + word
+            } else {
+                current += current.isEmpty ? String(word) : " " + word
+            }
+        }
+        if !current.isEmpty { lines.append(current) }
+        return lines
     }
 
     /// Items joined with "; " into lines that fit the width.

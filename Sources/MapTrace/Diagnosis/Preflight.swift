@@ -38,6 +38,15 @@ public struct Preflight: Codable, Sendable, Equatable {
                 value: 0, threshold: 1,
                 fix: [FixCommand(.runtime, FixText.setPool(1024, pageSize: size), note: "1024 pages of \(Quantity.bytes(size))")]))
         }
+        if available.isEmpty, let busiest = snapshot.pools.max(by: { $0.total < $1.total }), busiest.total > 0 {
+            problems.append(PreflightProblem(
+                cause: .hugepagePool,
+                summary: "no free huge pages: of \(busiest.total) \(Quantity.bytes(busiest.pageSize)) pages \(busiest.free) are free "
+                    + "and \(busiest.reserved) of those reserved",
+                value: busiest.unreserved, threshold: 1,
+                fix: [FixCommand(.runtime, FixText.setPool(2 * busiest.total, pageSize: busiest.pageSize),
+                                 note: "doubles the pool; or stop what holds the pages")]))
+        }
         for pool in available {
             guard let max else { break }
             let prediction = MapCountPrediction(pageSize: pool.pageSize, pages: pool.unreserved, baseline: baseline,

@@ -1,11 +1,12 @@
 /// Numbers as a diagnosis prints them.
 enum Quantity {
-    /// "2 MiB", "1 GiB", "6122 MiB", "64 kB"; whole units where the value allows.
+    /// "2 MiB", "1 GiB", "6122 MiB", "64 kB": whole GiB when exact, else MiB (a tenth shown
+    /// below 100 MiB, where it matters), as the sizes in DPDK's and the kernel's messages.
     static func bytes(_ value: UInt64) -> String {
         let gib: UInt64 = 1 << 30, mib: UInt64 = 1 << 20
         if value >= gib, value % gib == 0 { return "\(value / gib) GiB" }
         if value >= mib {
-            if value % mib == 0 { return "\(value / mib) MiB" }
+            if value % mib == 0 || value >= 100 * mib { return "\(value / mib) MiB" }
             let tenths = value * 10 / mib
             return "\(tenths / 10).\(tenths % 10) MiB"
         }
@@ -38,12 +39,13 @@ enum FixText {
         return "echo \(pages) > \(path) && cat \(path)"
     }
 
-    /// A sysctl.d file name that sorts after `setter`'s, so its assignment is applied later and wins.
-    static func persistentFile(after setter: String?) -> String {
+    /// A sysctl.d file of maptrace's own for `key` whose name sorts after `setter`'s, so its
+    /// assignment is applied later and wins. One file per key, so two fixes never overwrite each other.
+    static func persistentFile(for key: String, after setter: String?) -> String {
         let setterName = setter.map { String($0.split(separator: "/").last ?? "") } ?? ""
-        let candidates = ["90-maptrace.conf", "99-maptrace.conf", "99-zz-maptrace.conf", "zz-maptrace.conf"]
-        let name = candidates.first { $0 > setterName } ?? candidates.last!
-        return "/etc/sysctl.d/" + name
+        let name = "maptrace-" + (key.split(separator: ".").last.map(String.init) ?? key) + ".conf"
+        let candidates = ["90-", "99-", "99-zz-", "zz-"].map { $0 + name }
+        return "/etc/sysctl.d/" + (candidates.first { $0 > setterName } ?? candidates[candidates.count - 1])
     }
 
     /// A runtime `sysctl -w` and a persistent line that wins over the file that set the old value.
@@ -62,7 +64,7 @@ enum FixText {
                 + " && sysctl --system >/dev/null && sysctl \(key)",
                 note: "\(SysctlFiles.mainFile) line \(setBy.line) sets it and is applied last")
         }
-        let file = persistentFile(after: setBy?.file)
+        let file = persistentFile(for: key, after: setBy?.file)
         return FixCommand(.persistent,
             "echo '\(key) = \(value)' > \(file) && sysctl --system >/dev/null && sysctl \(key)",
             note: setBy.map { "sorts after \($0.file), which sets \($0.value)" })

@@ -34,6 +34,7 @@ public struct SyscallLogRecord: Codable, Sendable {
     public var pageSize: UInt64?
     public var mapCount: Int
     public var maxMapCount: Int
+    public var hugetlbMapCount: Int
     public var refused: Bool
     /// A failing call after the first diagnosed one: counted, not explained again.
     public var later: Bool?

@@ -57,7 +57,8 @@ public final class LogWriter: TraceSink {
                          result: e.call.failed || e.call.neverReturned ? nil : e.call.result,
                          errno: e.call.failed ? errnoName(e.call.errno) : nil,
                          fdPath: e.call.fdPath ?? e.call.resultPath, hugetlb: e.touchesHugetlb, pageSize: e.hugePageSize,
-                         mapCount: e.mapCount, maxMapCount: e.maxMapCount, refused: e.refused, later: later)
+                         mapCount: e.mapCount, maxMapCount: e.maxMapCount, hugetlbMapCount: e.hugetlbMapCount,
+                         refused: e.refused, later: later)
     }
 
     private func write<T: Encodable>(_ value: T) {

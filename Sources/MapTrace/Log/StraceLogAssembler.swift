@@ -19,7 +19,7 @@ struct StraceLogAssembler {
     /// Issues kept per file; beyond this a garbage file would fill memory with messages.
     static let issueLimit = 1000
     /// Give up on a file when this many lines in a row at its start are not strace.
-    static let hopelessPrefix = 1000
+    static let hopelessPrefix = 10_000
 
     let file: Int
     private(set) var output = StraceFileEvents()
@@ -53,12 +53,18 @@ struct StraceLogAssembler {
 
     /// Takes the next line (without its newline).
     mutating func consume(_ raw: [UInt8], line: Int) {
+        consume(raw, line: line, joined: false)
+    }
+
+    /// `joined`: the line is already two lines glued together; it is not carried again, so a file of
+    /// notices cannot grow one line without end.
+    private mutating func consume(_ raw: [UInt8], line: Int, joined: Bool) {
         lastLine = line
         var bytes = raw
         if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
         if let held = carry {
             carry = nil
-            consume(held.bytes + bytes, line: held.line)
+            consume(held.bytes + bytes, line: held.line, joined: true)
             return
         }
         guard bytes.contains(where: { !StraceByte.isBlank($0) }) else { return }
@@ -67,8 +73,12 @@ struct StraceLogAssembler {
         if let cut = StraceLogLine.noticeCut(bytes) {
             if let child = StraceLogLine.attachedPid(StraceLogScanner(bytes), from: cut) { childPids.insert(child) }
             output.recognizedLines += 1
-            carry = (Array(bytes[..<cut]), line)
-            return
+            if joined {
+                bytes.removeSubrange(cut...)
+            } else {
+                carry = (Array(bytes[..<cut]), line)
+                return
+            }
         }
         let leader = StraceLogLine.leader(bytes)
         let body = StraceLogLine.body(bytes, from: leader.bodyStart)
@@ -98,7 +108,7 @@ struct StraceLogAssembler {
     mutating func finish(filePid: Int32? = nil, lastLineHadNewline: Bool = true) -> StraceFileEvents {
         if let held = carry {
             carry = nil
-            consume(held.bytes, line: held.line)
+            consume(held.bytes, line: held.line, joined: true)
         }
         if !lastLineHadNewline, let last = output.issues.last, last.line == lastLine {
             output.issues[output.issues.count - 1].message += " (the file ends without a newline)"
@@ -129,11 +139,14 @@ struct StraceLogAssembler {
             call.pid = pid; call.time = time; call.line = line; call.file = file
             append(.call(call), time: time)
             noteChild(of: call)
-        case .unfinished(let name, let text):
+        case .unfinished(let name, let text, let resumesIn):
             var call = StraceCall(pid: pid, time: time, name: name, line: line, file: file)
-            call.arguments = StraceLogCallText.arguments(StraceLogScanner(text), StraceLogScanner(text).scanArguments(from: 0))
+            let scanner = StraceLogScanner(text)
+            call.arguments = StraceLogCallText.arguments(scanner, scanner.scanArguments(from: 0))
             append(.call(call), time: time)
-            pending[pid] = PendingCall(event: output.events.count - 1, name: name, argumentText: text)
+            // fs/exec.c de_thread: a thread's execve finishes under the leader's pid, which strace
+            // announces on the first half as `<pid changed to N ...>`
+            pending[resumesIn ?? pid] = PendingCall(event: output.events.count - 1, name: name, argumentText: text)
         case .resumed(let name, let tail):
             resume(name: name, tail: tail, pid: pid, time: time, line: line)
         case .signal(let name, let fields):
@@ -142,8 +155,7 @@ struct StraceLogAssembler {
             append(.exit(pid: pid, status: status, signal: signal, line: line), time: time)
             if let pid { livePids.remove(pid) }
         case .superseded(let former):
-            // fs/exec.c de_thread: the exec'ing thread takes over the leader's pid; its execve
-            // resumes under the leader's pid (strace prints `<pid changed to N ...>` on the first half)
+            // the exec'ing thread took over the leader's pid; older strace says so only here
             if let call = pending.removeValue(forKey: former) { pending[pid] = call }
             livePids.remove(former)
         case .notice, .malformed:
@@ -154,7 +166,7 @@ struct StraceLogAssembler {
     private mutating func resume(name: String, tail: [UInt8], pid: Int32?, time: Double?, line: Int) {
         let key: Int32?? = pending[pid]?.name == name ? .some(pid)
             : (pid != nil && pending[nil]?.name == name) ? .some(nil)
-            : uniquePending(named: name)
+            : pid == nil ? uniquePending(named: name) : nil
         guard let key, let start = pending.removeValue(forKey: key) else {
             issue(line: line, "\(name) resumed without its unfinished start; its arguments are incomplete")
             if case .call(var call) = StraceLogCallText.parse(name: name, bytes: tail, argumentsStart: 0) {
@@ -177,15 +189,16 @@ struct StraceLogAssembler {
             first.mapCountLimit = whole.mapCountLimit
             output.events[start.event] = .call(first)
             noteChild(of: first)
-        case .unfinished(_, let text):
+        case .unfinished(_, let text, let resumesIn):
             // resumed and interrupted again: still waiting for its end
-            pending[key] = PendingCall(event: start.event, name: name, argumentText: text)
+            pending[resumesIn ?? key] = PendingCall(event: start.event, name: name, argumentText: text)
         default:
             issue(line: line, "\(name) resumed, but the joined call is not in strace notation: \(Self.excerpt(tail))")
         }
     }
 
-    /// The pending call named `name` when it is the only one (a resumed line without a pid).
+    /// The pending call named `name` when it is the only one: for a resumed line whose pid could not
+    /// be worked out.
     private func uniquePending(named name: String) -> Int32?? {
         let matching = pending.filter { $0.value.name == name }
         return matching.count == 1 ? .some(matching.first!.key) : nil

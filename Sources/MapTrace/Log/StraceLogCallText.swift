@@ -9,9 +9,11 @@ enum StraceLogCallText {
         var scanner = StraceLogScanner(bytes)
         var scan = scanner.scanArguments(from: argumentsStart)
         var marked = false
+        var resumesIn: Int32?
         // `<unfinished ...>` ends a first half; in `futex(… <unfinished ...>) = ?` (a thread that
         // died in the call) it sits before the `)`. Either way it is not part of an argument.
         while let mark = scan.unfinishedMark {
+            if let pid = markedPid(bytes[mark]) { resumesIn = pid }
             var lower = mark.lowerBound
             if lower > argumentsStart && bytes[lower - 1] == StraceByte.space { lower -= 1 }
             bytes.removeSubrange(lower..<mark.upperBound)
@@ -20,16 +22,24 @@ enum StraceLogCallText {
             marked = true
         }
         guard let close = scan.close else {
-            if marked { return .unfinished(name: name, argumentText: Array(bytes[argumentsStart...])) }
+            if marked { return .unfinished(name: name, argumentText: Array(bytes[argumentsStart...]), resumesIn: resumesIn) }
             return .malformed("the line ends inside the argument list of \(name) (truncated?)")
         }
         var call = StraceCall(name: name)
         call.arguments = arguments(scanner, scan)
         guard readResult(scanner, after: close, into: &call) else {
-            if marked { return .unfinished(name: name, argumentText: Array(bytes[argumentsStart...])) }
+            if marked { return .unfinished(name: name, argumentText: Array(bytes[argumentsStart...]), resumesIn: resumesIn) }
             return .malformed("\(name)(…) has no ' = result' (truncated?)")
         }
         return .call(call)
+    }
+
+    /// N in `<pid changed to N ...>`.
+    static func markedPid(_ mark: ArraySlice<UInt8>) -> Int32? {
+        let digits = mark.filter(StraceByte.isDigit)
+        guard !digits.isEmpty, let pid = StraceLogLine.number(Array(digits), 0..<digits.count),
+              pid <= StraceLogLine.pidMaxLimit else { return nil }
+        return Int32(pid)
     }
 
     /// The trimmed top-level arguments; `()` has none.

@@ -21,8 +21,9 @@ struct StraceLineLeader {
 enum StraceLineBody {
     /// A call printed whole.
     case call(StraceCall)
-    /// The first half of a call that another line resumes: its name and argument text so far.
-    case unfinished(name: String, argumentText: [UInt8])
+    /// The first half of a call that another line resumes: its name and argument text so far, and
+    /// the pid it resumes under when that differs (`<pid changed to N ...>`, an exec from a thread).
+    case unfinished(name: String, argumentText: [UInt8], resumesIn: Int32?)
     /// `<... name resumed>` and what follows it.
     case resumed(name: String, tail: [UInt8])
     case signal(name: String, fields: [String: String])

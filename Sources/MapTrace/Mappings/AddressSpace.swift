@@ -106,6 +106,8 @@ public struct AddressSpace: Sendable {
                 if mapping.start < low { pieces.append(Piece(mapping.clipped(from: mapping.start, to: low))) }
                 var changed = mapping.clipped(from: low, to: high)
                 changed.prot = prot
+                // mprotect_fixup charges private memory made writable (VM_ACCOUNT)
+                if prot & 2 != 0 && !mapping.shared && !mapping.isHugetlb && changed.accounted != nil { changed.accounted = true }
                 pieces.append(.fresh(changed))
                 if high < mapping.end { pieces.append(Piece(mapping.clipped(from: high, to: mapping.end))) }
             }

@@ -16,9 +16,14 @@ public struct Mapping: Equatable, Sendable, Codable {
     /// The huge page size in bytes for hugetlb mappings (hugetlbfs files, MAP_HUGETLB,
     /// SHM_HUGETLB, MFD_HUGETLB); nil for normal pages.
     public var hugePageSize: UInt64?
+    /// VM_ACCOUNT: private memory charged to overcommit because it was writable when mapped or
+    /// made writable later; it stays charged after an mprotect to read-only, and the kernel never
+    /// merges a charged area with an uncharged one (the RELRO page after ld.so's mprotect).
+    /// nil when unknown (read from /proc, which does not show it): then it stops no merge.
+    public var accounted: Bool?
 
     public init(start: UInt64, end: UInt64, prot: UInt32, shared: Bool, offset: UInt64 = 0,
-                path: String? = nil, hugePageSize: UInt64? = nil) {
+                path: String? = nil, hugePageSize: UInt64? = nil, accounted: Bool? = nil) {
         self.start = start
         self.end = end
         self.prot = prot
@@ -26,6 +31,7 @@ public struct Mapping: Equatable, Sendable, Codable {
         self.offset = offset
         self.path = path
         self.hugePageSize = hugePageSize
+        self.accounted = accounted
     }
 
     /// Size in bytes.
@@ -81,6 +87,7 @@ extension Mapping {
         guard left.end == right.start, !left.isHugetlb, !right.isHugetlb,
               left.prot == right.prot, left.shared == right.shared, left.path == right.path
         else { return false }
+        if let a = left.accounted, let b = right.accounted, a != b { return false }
         if let path = left.path, unmergeableNames.contains(path) { return false }
         if left.isPrivateAnonymous { return true }
         return left.offset &+ left.length == right.offset

@@ -76,9 +76,11 @@ public final class TextSink: TraceSink {
 
     /// `[pid 5507] mmap(…) = 0x7f…  maps=38/65530`: the count is shown on hugetlb lines.
     static func line(_ e: SyscallEvent) -> String {
-        var text = "[pid \(e.tid)] " + CallText.render(e.call)
-        if e.touchesHugetlb { text += " maps=\(e.mapCount)/\(e.maxMapCount)" }
-        return text
+        line(tid: e.tid, text: CallText.render(e.call), touchesHugetlb: e.touchesHugetlb, mapCount: e.mapCount, maxMapCount: e.maxMapCount)
+    }
+
+    static func line(tid: Int32, text: String, touchesHugetlb: Bool, mapCount: Int, maxMapCount: Int) -> String {
+        "[pid \(tid)] " + text + (touchesHugetlb ? " maps=\(mapCount)/\(maxMapCount)" : "")
     }
 
     static func signalText(_ sig: Int32, code: Int32, address: UInt64?) -> String {

@@ -10,6 +10,8 @@ public struct SyscallEvent: Sendable {
     /// The process's mapping count after the call (the model's), and vm.max_map_count.
     public var mapCount: Int
     public var maxMapCount: Int
+    /// How many of those mappings are hugetlb.
+    public var hugetlbMapCount: Int
     /// A memory call the kernel refused (an errno, or a brk that returned the old break).
     public var refused: Bool
 

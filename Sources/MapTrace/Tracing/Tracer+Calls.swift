@@ -28,8 +28,7 @@ extension Tracer {
             return
         }
         guard let call = Syscall(rawValue: code) else { resume(thread); return }
-        let t = info.seccomp.args
-        begin(thread, call: call, args: SyscallArguments([UInt64(t.0), UInt64(t.1), UInt64(t.2), UInt64(t.3), UInt64(t.4), UInt64(t.5)]))
+        begin(thread, call: call, args: SyscallArguments(info.seccomp.args))
         resume(thread)
     }
 
@@ -47,8 +46,7 @@ extension Tracer {
             }
         case Tracer.opEntry where !filtered:
             if info.arch == Tracer.x86_64Arch, let call = numbers.call(UInt64(info.entry.nr)) {
-                let t = info.entry.args
-                begin(thread, call: call, args: SyscallArguments([UInt64(t.0), UInt64(t.1), UInt64(t.2), UInt64(t.3), UInt64(t.4), UInt64(t.5)]))
+                begin(thread, call: call, args: SyscallArguments(info.entry.args))
             }
         default:
             break
@@ -120,13 +118,17 @@ extension Tracer {
         }
         var refused = call.failed
         if !call.failed { refused = apply(call, to: process, hugePageSize: huge) }
-        if call.failed { process.statistics.failuresByErrno[errnoName(call.errno), default: 0] += 1 }
+        // Failed opens of ordinary files (the loader's search path) are not memory failures.
+        if call.failed && (huge != nil || !call.syscall.opensFile) {
+            process.statistics.failuresByErrno[errnoName(call.errno), default: 0] += 1
+        }
         process.statistics.peakMapCount = max(process.statistics.peakMapCount, process.space.count)
 
         let now = Clock.realtime()
         refused = refused && !call.syscall.opensFile && !call.syscall.isExec
         let event = SyscallEvent(time: now, pid: pid, tid: thread.tid, call: call, hugePageSize: huge,
-                                 mapCount: process.space.count, maxMapCount: maxMapCount, refused: refused)
+                                 mapCount: process.space.count, maxMapCount: maxMapCount,
+                                 hugetlbMapCount: process.space.hugetlbCount, refused: refused)
         if (refused || call.failed) && isDiagnosable(call, hugePageSize: huge) {
             failure(thread, event: event)
         } else if sink.wants(touchesHugetlb: huge != nil, failed: refused) {
@@ -147,8 +149,10 @@ extension Tracer {
             let length = (a[1] + page - 1) / page * page
             let shared = a[3] & 0x3 != MapBits.privateType
             let path = a[3] & MapBits.anonymous == 0 ? call.fdPath : (shared ? "/dev/zero (deleted)" : nil)
+            // accountable_mapping(): private, writable, not NORESERVE, not hugetlb
+            let accounted = !shared && a[2] & 0x2 != 0 && a[3] & MapBits.noreserve == 0 && huge == nil
             process.space.map(Mapping(start: result, end: result &+ length, prot: UInt32(truncatingIfNeeded: a[2]),
-                                      shared: shared, offset: a[5], path: path, hugePageSize: huge))
+                                      shared: shared, offset: a[5], path: path, hugePageSize: huge, accounted: accounted))
             if let huge {
                 process.statistics.hugetlbMappings += 1
                 process.statistics.bytesMappedByPageSize[huge, default: 0] += length
@@ -159,7 +163,8 @@ extension Tracer {
         case .mprotect:
             process.space.protect(start: a[0], length: a[1], prot: UInt32(truncatingIfNeeded: a[2]))
         case .mremap:
-            process.space.remap(oldStart: a[0], oldLength: a[1], newStart: result, newLength: a[2])
+            process.space.remap(oldStart: a[0], oldLength: a[1], newStart: result, newLength: a[2],
+                               keepsOldRange: a[3] & 0x4 != 0)  // MREMAP_DONTUNMAP
         case .brk:
             if a[0] != 0 && result != a[0] { return true }
             if process.programBreak != 0 && result != process.programBreak {

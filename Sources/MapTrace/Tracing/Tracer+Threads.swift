@@ -68,7 +68,8 @@ extension Tracer {
             unfinished.neverReturned = true
             sink.handle(.syscall(SyscallEvent(time: Clock.realtime(), pid: process.pid, tid: tid, call: unfinished,
                                               hugePageSize: thread.pendingHugePageSize, mapCount: process.space.count,
-                                              maxMapCount: maxMapCount, refused: false)))
+                                              maxMapCount: maxMapCount, hugetlbMapCount: process.space.hugetlbCount,
+                                              refused: false)))
         }
         if isProcess {
             process.statistics.exitStatus = code

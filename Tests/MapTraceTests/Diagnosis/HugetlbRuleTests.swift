@@ -157,7 +157,7 @@ struct HugetlbRuleTests {
         #expect(diagnosis.certainty == .confirmed)
         #expect(diagnosis.evidence.sentence.contains("the 2 MiB pool had 0 free − 0 reserved"))
         #expect(diagnosis.fix.first?.command.contains("drop MAP_NORESERVE") == true)
-        #expect(DiagnosisText.render(diagnosis).hasPrefix("maptrace: SIGBUS at 0x7f008e000000 in pid 5507 (l2fwd)"))
+        #expect(DiagnosisText.render(diagnosis).hasPrefix("maptrace: SIGBUS at 0x7f0008e00000 in pid 5507 (l2fwd)"))
     }
 
     @Test("a fault past the end of the file is explained by the file size")

@@ -92,7 +92,7 @@ struct MaxMapCountRuleTests {
         let runtime = try #require(finding.fix.first { $0.kind == .runtime })
         #expect(runtime.command == "sysctl -w vm.max_map_count=65530")
         let persistent = try #require(finding.fix.first { $0.kind == .persistent })
-        #expect(persistent.command.hasPrefix("echo 'vm.max_map_count = 65530' > /etc/sysctl.d/90-maptrace.conf"))
+        #expect(persistent.command.hasPrefix("echo 'vm.max_map_count = 65530' > /etc/sysctl.d/90-maptrace-max_map_count.conf"))
         #expect(persistent.command.hasSuffix("sysctl vm.max_map_count"))
         #expect(persistent.note?.contains("80-vpp.conf") == true)
         let alternatives = finding.fix.filter { $0.kind == .alternative }.map(\.command)
@@ -115,8 +115,10 @@ struct MaxMapCountRuleTests {
 
     @Test("a persistent fix wins over a file that sorts late, and /etc/sysctl.conf is edited in place")
     func persistentFileOrder() {
-        #expect(FixText.persistentFile(after: "/etc/sysctl.d/80-vpp.conf") == "/etc/sysctl.d/90-maptrace.conf")
-        #expect(FixText.persistentFile(after: "/usr/lib/sysctl.d/99-sysctl.conf") == "/etc/sysctl.d/99-zz-maptrace.conf")
+        #expect(FixText.persistentFile(for: "vm.max_map_count", after: "/etc/sysctl.d/80-vpp.conf")
+            == "/etc/sysctl.d/90-maptrace-max_map_count.conf")
+        #expect(FixText.persistentFile(for: "vm.max_map_count", after: "/usr/lib/sysctl.d/99-sysctl.conf")
+            == "/etc/sysctl.d/99-zz-maptrace-max_map_count.conf")
         let main = SysctlAssignment(key: "vm.max_map_count", value: "3096", file: "/etc/sysctl.conf", line: 7)
         let command = FixText.persistentSysctl("vm.max_map_count", "65530", setBy: main).command
         #expect(command.hasPrefix("sed -i 's/^[[:space:]]*vm\\.max_map_count[[:space:]]*=.*/vm.max_map_count = 65530/' /etc/sysctl.conf"))

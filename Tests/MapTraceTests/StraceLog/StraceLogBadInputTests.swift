@@ -105,6 +105,18 @@ struct StraceLogBadInputTests {
         #expect(elapsed < .seconds(20))
     }
 
+    @Test("lines that each end in an attach notice are glued at most once, so reading stays linear")
+    func noticesOnEveryLine() {
+        let line = "[pid 7] mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3, 0strace: Process 8 attached\n"
+        let text = String(repeating: line, count: 20_000)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let log = StraceLog.parse(text)
+        #expect(clock.now - start < .seconds(5))
+        #expect(log.events.isEmpty && log.issues.count > 0)
+        #expect(log.issues.first?.line == 1 && log.issues.first?.message.contains("truncated") == true)
+    }
+
     @Test("a log cut mid-line: the cut line is reported with its number, everything before it is read")
     func truncatedLog() throws {
         let whole = try StraceLogFixtures.bytes("threads-y-tt.log")

@@ -10,7 +10,7 @@ enum StraceLogTestFiles {
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw Failure(description: "mkstemp: \(String(cString: strerror(errno)))") }
         close(fd)
-        return String(cString: template)
+        return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Writes `bytes` to a new temporary file.
@@ -51,7 +51,7 @@ enum StraceLogTestFiles {
     /// The process's peak resident set so far, in KiB.
     static func peakResidentKiB() -> Int {
         var usage = rusage()
-        getrusage(RUSAGE_SELF, &usage)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
         return usage.ru_maxrss
     }
 }

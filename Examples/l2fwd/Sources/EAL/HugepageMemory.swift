@@ -42,8 +42,8 @@ final class HugepageMemory {
                 Console.error("EAL: No free hugepages reported in hugepages-\(directory.pageSize >> 10)kB")
             }
             memory.mapPages(count: free)
-            let wanted = requested ?? free
-            if wanted > memory.mappings.count || wanted == 0 {
+            let wanted = requested ?? max(free, 1)
+            if wanted > memory.mappings.count {
                 Console.error(
                     "EAL: Not enough memory available! Requested: \(wanted * directory.pageSize >> 20)MB,"
                         + " available: \(memory.size >> 20)MB")

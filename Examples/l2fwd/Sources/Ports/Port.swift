@@ -64,56 +64,49 @@ struct MACAddress: Equatable, CustomStringConvertible {
     }
 }
 
-/// A `--vdev` argument: `driver<N>[,key=value…]`.
+/// A `--vdev` argument: `driver<N>[,key=value…]`, checked against the drivers l2fwd has.
 struct VdevSpec {
+    /// The drivers and the keys each takes.
+    static let drivers: [String: Set<String>] = [
+        "net_pcap": ["rx_pcap", "tx_pcap"],
+        "net_af_packet": ["iface"],
+        "net_null": ["size"],
+        "net_ring": ["packets"],
+    ]
+
     /// The whole name, e.g. `net_pcap0`.
     let name: String
     /// The driver, e.g. `net_pcap` (DPDK's older `eth_` spelling is taken as `net_`).
     let driver: String
     let arguments: [String: String]
 
+    /// Parses and checks `text`, so that a typo is an error before any memory is set up.
     init(parsing text: String) throws {
         let parts = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         name = parts[0]
         var base = Substring(name)
         while let last = base.last, last.isNumber { base.removeLast() }
         driver = base.hasPrefix("eth_") ? "net_" + base.dropFirst(4) : String(base)
+        guard let keys = VdevSpec.drivers[driver] else {
+            throw UsageError(message: "EAL: invalid --vdev '\(text)': unknown driver '\(driver)'")
+        }
         var arguments: [String: String] = [:]
         for part in parts.dropFirst() {
-            guard let equals = part.firstIndex(of: "="), equals != part.startIndex else {
-                throw UsageError(message: "EAL: invalid --vdev argument '\(part)' in '\(text)'")
+            guard let equals = part.firstIndex(of: "="), keys.contains(String(part[..<equals])) else {
+                throw UsageError(message: "EAL: invalid --vdev '\(text)': \(driver) takes no '\(part)'")
             }
             arguments[String(part[..<equals])] = String(part[part.index(after: equals)...])
         }
         self.arguments = arguments
     }
 
-    /// Rejects keys the driver does not know, so a typo is an error rather than a silent default.
-    func checkKeys(_ known: Set<String>) throws {
-        if let unknown = arguments.keys.sorted().first(where: { !known.contains($0) }) {
-            throw UsageError(message: "EAL: \(name): unknown argument '\(unknown)'")
-        }
-    }
-}
-
-extension VdevSpec {
     /// Opens the port this spec describes as port number `id`.
     func makePort(id: Int, pool: PacketPool) throws -> Port {
         switch driver {
-        case "net_pcap":
-            try checkKeys(["rx_pcap", "tx_pcap"])
-            return try PcapPort(id: id, spec: self)
-        case "net_af_packet":
-            try checkKeys(["iface"])
-            return try AFPacketPort(id: id, spec: self)
-        case "net_null":
-            try checkKeys(["size"])
-            return try NullPort(id: id, spec: self)
-        case "net_ring":
-            try checkKeys(["packets"])
-            return try RingPort(id: id, spec: self, pool: pool)
-        default:
-            throw UsageError(message: "EAL: unknown vdev driver '\(driver)' in '\(name)'")
+        case "net_pcap": return try PcapPort(id: id, spec: self)
+        case "net_af_packet": return try AFPacketPort(id: id, spec: self)
+        case "net_null": return try NullPort(id: id, spec: self)
+        default: return try RingPort(id: id, spec: self, pool: pool)
         }
     }
 }

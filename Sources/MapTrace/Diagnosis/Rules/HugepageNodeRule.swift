@@ -18,7 +18,7 @@ public struct HugepageNodeRule: CauseRule {
         let allowedFree = allowed.reduce(0) { $0 + $1.free }
         let nodes = allowed.map { String($0.node) }.joined(separator: ",")
         if allowed.count == pool.nodes.count {
-            return .within("every node with a \(target.size) pool is allowed (\(nodes))")
+            return .within("every node with a \(target.size) pool is allowed: \(nodes)")
         }
         guard allowedFree < target.needed else {
             return .within("\(allowedFree) free on allowed nodes \(nodes) ≥ \(target.needed) needed")

@@ -59,17 +59,32 @@ enum HugetlbfsScan {
             .map { StaleFile(path: $0.path, allocatedBytes: $0.allocatedBytes, pageSize: $0.pageSize) }
     }
 
-    /// Paths below `mountPoints` that some live process maps.
+    /// Paths below `mountPoints` that some live process maps. The fields before the path hold no
+    /// '/', so each line's first '/' starts its path; the scan stays in memchr/memcmp, which keeps
+    /// reading every process's maps cheap.
     static func mappedPaths(under mountPoints: [String]) -> Set<String> {
+        let prefixes = mountPoints.map { Array(($0.hasSuffix("/") ? $0 : $0 + "/").utf8) }
         var mapped = Set<String>()
         for entry in ProcText.directoryEntries("/proc") where entry.name.first?.isNumber == true {
-            guard let text = ProcText.read("/proc/\(entry.name)/maps") else { continue }
-            for line in text.split(separator: "\n") {
-                guard let slash = line.firstIndex(of: "/") else { continue }
-                // A deleted file has no name left to match.
-                let path = String(line[slash...])
-                if path.hasSuffix(" (deleted)") { continue }
-                if mountPoints.contains(where: { MountTable.contains($0, path) }) { mapped.insert(path) }
+            guard var text = ProcText.read("/proc/\(entry.name)/maps") else { continue }
+            text.withUTF8 { bytes in
+                guard let base = bytes.baseAddress else { return }
+                var line = 0
+                while line < bytes.count {
+                    let rest = bytes.count - line
+                    let newline = memchr(base + line, 0x0A, rest).map { base.distance(to: $0.assumingMemoryBound(to: UInt8.self)) }
+                        ?? bytes.count
+                    if let slash = memchr(base + line, 0x2F, newline - line) {
+                        let start = base.distance(to: slash.assumingMemoryBound(to: UInt8.self))
+                        let length = newline - start
+                        if prefixes.contains(where: { $0.count <= length && memcmp(base + start, $0, $0.count) == 0 }) {
+                            let path = String(decoding: bytes[start..<newline], as: UTF8.self)
+                            // A deleted file has no name left to match.
+                            if !path.hasSuffix(" (deleted)") { mapped.insert(path) }
+                        }
+                    }
+                    line = newline + 1
+                }
             }
         }
         return mapped

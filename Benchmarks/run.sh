@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# maptrace against the untraced run and strace -f --seccomp-bpf on the same workload, in one run:
+# 100k anonymous mmap/munmap pairs plus 1M untraced getppid calls, and the same pairs in a process
+# that already holds 60,000 mappings (the model must stay O(log n)). Prints hyperfine's table and
+# the ratios of added time. Not a test: run it by hand, as root or not.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-5}
+command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine >/dev/null; }
+command -v strace >/dev/null || { apt-get update -qq && apt-get install -y -qq strace >/dev/null; }
+swift build -c release --product maptrace >/dev/null
+BIN=$(swift build -c release --show-bin-path)
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+cc -O2 -o "$WORK/mmapbench" Benchmarks/mmapbench.c
+CALLS=open,openat,openat2,creat,mmap,munmap,mremap,mprotect,brk,madvise,mlock,mlock2,mlockall,fallocate,ftruncate,memfd_create,shmget,shmat,shmdt,execve,execveat
+
+bench() {  # name, workload arguments
+    local name=$1; shift
+    local w="$WORK/mmapbench $*"
+    hyperfine -N --warmup 1 --runs "$RUNS" --export-json "$WORK/$name.json" \
+        -n untraced "$w" \
+        -n maptrace "$BIN/maptrace -q --no-status -- $w" \
+        -n "strace-seccomp-bpf" "strace -f --seccomp-bpf -e trace=$CALLS -o /dev/null $w" >&2
+    python3 - "$WORK/$name.json" "$name" <<'PY'
+import json, sys
+r = {x["command"]: x["median"] for x in json.load(open(sys.argv[1]))["results"]}
+bare, mt, st = r["untraced"], r["maptrace"], r["strace-seccomp-bpf"]
+print(f"{sys.argv[2]}: untraced {bare:.3f}s, maptrace {mt:.3f}s ({mt/bare:.1f}x), strace --seccomp-bpf {st:.3f}s ({st/bare:.1f}x)")
+print(f"{sys.argv[2]}: maptrace's added time is {(mt-bare)/(st-bare):.2f}x strace's (goal <= 0.7)")
+PY
+}
+
+bench small 100000 1000000 0
+bench prefill60k 100000 0 60000
+# the untraced calls alone: what the filter costs when nothing is traced
+hyperfine -N --warmup 1 --runs "$RUNS" -n untraced "$WORK/mmapbench 0 3000000" \
+    -n maptrace "$BIN/maptrace -q --no-status -- $WORK/mmapbench 0 3000000" >&2

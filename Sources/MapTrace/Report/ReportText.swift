@@ -1,0 +1,65 @@
+import Foundation
+
+/// Renders a post-mortem log as the live run printed it: the calls, the diagnosis, the summary.
+public enum ReportText {
+    public static func render(_ log: PostMortemLog, all: Bool) -> String {
+        let h = log.header
+        var lines: [String] = []
+        let start = Date(timeIntervalSince1970: h.start)
+        lines.append("maptrace report: \(log.path)")
+        lines.append("  \(h.mode == "attach" ? "attached" : "ran") \(h.command.joined(separator: " "))")
+        lines.append("  on \(h.host), Linux \(h.kernel) \(h.arch), \(ISO8601DateFormatter().string(from: start)); maptrace \(h.maptrace), log format \(h.format)")
+        if let system = h.system {
+            let pools = system.pools.map { "\(ByteCount.text($0.pageSize)) pages \($0.total) (free \($0.free), reserved \($0.reserved))" }
+            lines.append("  at the start: vm.max_map_count \(system.maxMapCount.map(String.init) ?? "?")"
+                         + (pools.isEmpty ? "" : "; " + pools.joined(separator: "; ")))
+        }
+        lines.append("")
+        var summary: SummaryLogRecord?
+        for record in log.records {
+            switch record {
+            case .syscall(let r):
+                guard all || r.hugetlb || r.refused || r.later == true else { continue }
+                lines.append(TextSink.line(tid: r.tid, text: r.text, touchesHugetlb: r.hugetlb, mapCount: r.mapCount, maxMapCount: r.maxMapCount))
+            case .signal(let r):
+                guard all || r.addr != nil else { continue }
+                lines.append("[pid \(r.tid)] " + TextSink.signalText(signalNumber(r.signal), code: r.code, address: r.addr))
+            case .exit(let r):
+                guard all || r.process else { continue }
+                lines.append("[pid \(r.tid)] " + TextSink.exitText(status: r.status, signal: r.signal.map(signalNumber), coreDumped: r.coreDumped))
+            case .diagnosis(let r):
+                lines.append(DiagnosisText.render(r.diagnosis))
+            case .drift(let r):
+                if all { lines.append("maptrace: pid \(r.pid): the model counted \(r.model) mappings, the kernel \(r.kernel); re-read /proc/\(r.pid)/maps") }
+            case .summary(let r):
+                summary = r
+            case .exec, .header:
+                break
+            }
+        }
+        if let summary {
+            lines.append(SummaryText.render(summary.processes, diagnoses: summary.diagnoses,
+                                            laterFailures: summary.laterFailures, drifts: summary.drifts))
+            lines.append("  exit status \(summary.exitStatus)")
+        } else {
+            lines.append("maptrace: the log has no summary: the run did not end normally (maptrace was killed, or is still running)")
+        }
+        if let damage = log.damage { lines.append("maptrace: \(log.path): \(damage)") }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The diagnoses of a log as a JSON array.
+    public static func diagnosesJSON(_ log: PostMortemLog) throws -> String {
+        let diagnoses = log.records.compactMap { record -> Diagnosis? in
+            if case .diagnosis(let d) = record { return d.diagnosis }
+            return nil
+        }
+        let encoder = LogCoding.encoder()
+        encoder.outputFormatting.insert(.prettyPrinted)
+        return String(decoding: try encoder.encode(diagnoses), as: UTF8.self)
+    }
+
+    static func signalNumber(_ name: String) -> Int32 {
+        (1...64).first { signalName(Int32($0)) == name }.map(Int32.init) ?? 0
+    }
+}
