@@ -9,7 +9,7 @@ struct MapTraceCommand: ParsableCommand {
         commandName: "maptrace",
         abstract: "Why did mmap fail? Trace a dataplane's hugetlbfs and memory calls and explain the first failure.",
         version: maptraceVersion,
-        subcommands: [TraceCommand.self, ReportCommand.self],
+        subcommands: [TraceCommand.self, ReportCommand.self, ReplayCommand.self, CheckCommand.self],
         defaultSubcommand: TraceCommand.self)
 }
 

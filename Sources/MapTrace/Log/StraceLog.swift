@@ -23,6 +23,8 @@ public enum StraceLogError: Error, CustomStringConvertible, Equatable {
     case unreadable(path: String, reason: String)
     case empty(path: String)
     case binary(path: String)
+    /// A compressed file (`format`: "gzip", "xz", "zstd"): decompress it first.
+    case compressed(path: String, format: String)
     /// No line of the file is in strace notation; `detail` quotes the first one.
     case notStraceLog(path: String, detail: String)
     /// The only content is a line longer than the limit.
@@ -34,6 +36,7 @@ public enum StraceLogError: Error, CustomStringConvertible, Equatable {
         case .unreadable(let path, let reason): return "\(path): cannot read: \(reason)"
         case .empty(let path): return "\(path): empty file, not an strace log"
         case .binary(let path): return "\(path): binary data, not an strace log"
+        case .compressed(let path, let format): return "\(path): \(format)-compressed; decompress it first"
         case .notStraceLog(let path, let detail): return "\(path): not an strace log (\(detail))"
         case .lineTooLong(let path, let line, let limit):
             return "\(path): line \(line) is longer than \(limit) bytes and no other line is strace output"
@@ -82,6 +85,7 @@ public struct StraceLog: Sendable {
         for (index, path) in paths.enumerated() {
             var reader = try StraceLogLineReader(path: path, lineLimit: lineLimit)
             let head = try reader.head(path: path)
+            if let format = compression(head) { throw .compressed(path: path, format: format) }
             if looksBinary(head) { throw .binary(path: path) }
             var assembler = StraceLogAssembler(file: index)
             while let item = try reader.next(path: path) {
@@ -142,6 +146,17 @@ public struct StraceLog: Sendable {
         if head.contains(0) { return true }
         let odd = head.reduce(0) { $0 + (($1 < 0x20 && $1 != 0x09 && $1 != 0x0A && $1 != 0x0D) || $1 >= 0x80 ? 1 : 0) }
         return odd * 10 > head.count * 3
+    }
+
+    /// Magic numbers of the compressors logs are usually shipped with.
+    static let compressionMagic: [(magic: [UInt8], format: String)] = [
+        ([0x1F, 0x8B], "gzip"), ([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00], "xz"),
+        ([0x28, 0xB5, 0x2F, 0xFD], "zstd"),
+    ]
+
+    /// The compressor whose magic number starts `head`, if any.
+    static func compression(_ head: ArraySlice<UInt8>) -> String? {
+        compressionMagic.first { head.starts(with: $0.magic) }?.format
     }
 
     /// The pid in an `strace -ff -o prefix` file name: `prefix.5399` -> 5399.

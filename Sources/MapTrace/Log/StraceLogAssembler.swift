@@ -28,6 +28,8 @@ struct StraceLogAssembler {
     private var nonEmptyLines = 0
     private var suppressedIssues = 0
     private var firstSuppressedLine = 0
+    /// The number of the last line consumed.
+    private var lastLine = 0
     // time
     private var relativeSum = 0.0
     private var lastClock: Double?
@@ -127,9 +129,6 @@ struct StraceLogAssembler {
         }
         return output
     }
-
-    /// The number of the last line consumed.
-    private var lastLine = 0
 
     // MARK: - events
 

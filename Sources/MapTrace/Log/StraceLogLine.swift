@@ -57,7 +57,7 @@ enum StraceLogLine {
             let digits = j
             while j < bytes.count && StraceByte.isDigit(bytes[j]) { j += 1 }
             if j > digits, let pid = number(bytes, digits..<j), pid <= pidMaxLimit {
-                // strace 6.5 --decode-pids=comm: `[pid 123<comm>]`
+                // `--decode-pids=comm` in newer strace: `[pid 123<comm>]`
                 if j < bytes.count && bytes[j] == StraceByte.less {
                     while j < bytes.count && bytes[j] != StraceByte.greater { j += 1 }
                     j += 1

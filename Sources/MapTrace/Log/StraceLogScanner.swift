@@ -91,7 +91,7 @@ struct StraceLogScanner {
                 i += 1
             }
         }
-        scan.arguments.append(argumentStart..<min(max(argumentStart, end), end))
+        scan.arguments.append(argumentStart..<max(argumentStart, end))
         return scan
     }
 

@@ -92,6 +92,25 @@ enum Fixture {
         guard isPrivileged else { throw FixtureError.notPrivileged }
     }
 
+    /// The whole of a file, read with read(2) until end of file. For /proc and /sys files,
+    /// whose size is reported as 0 or 4096 whatever they hold, so that readers which trust the
+    /// size (Foundation's `String(contentsOfFile:)` among them) may stop short.
+    static func readFile(_ path: String) throws -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FixtureError.system("open \(path)", errno: errno) }
+        defer { close(fd) }
+        var data: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw FixtureError.system("read \(path)", errno: errno) }
+            if n == 0 { break }
+            data.append(contentsOf: chunk[..<n])
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
     static func parentDirectory(_ path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])

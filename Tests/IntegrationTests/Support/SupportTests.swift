@@ -21,7 +21,7 @@ struct SupportTests {
         #expect(Date().timeIntervalSince(started) < 10)
         // The grandchild shared the group, so it died too: gone, or a zombie until init reaps it.
         if let grandchild = pid_t(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) {
-            let stat = (try? String(contentsOfFile: "/proc/\(grandchild)/stat", encoding: .utf8)) ?? ""
+            let stat = (try? Fixture.readFile("/proc/\(grandchild)/stat")) ?? ""
             let state = stat.split(separator: ")").last?.split(separator: " ").first ?? "gone"
             #expect(state == "gone" || state == "Z", "\(stat)")
         } else {
@@ -99,6 +99,6 @@ struct SupportTests {
         }
         #expect(try SystemSetting.read("/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages") == before)
         #expect(access(mountPath, F_OK) != 0)
-        #expect(!(try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)).contains(mountPath))
+        #expect(!(try Fixture.readFile("/proc/self/mountinfo")).contains(mountPath))
     }
 }

@@ -61,20 +61,9 @@ final class SystemSetting {
         }
     }
 
+    /// The file's contents, whitespace-trimmed.
     static func read(_ path: String) throws -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw FixtureError.system("open \(path)", errno: errno) }
-        defer { close(fd) }
-        var data: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { throw FixtureError.system("read \(path)", errno: errno) }
-            if n == 0 { break }
-            data.append(contentsOf: chunk[..<n])
-        }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        try Fixture.readFile(path).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// One write(2) of the whole value: proc_sys handlers parse a single write, not a stream.

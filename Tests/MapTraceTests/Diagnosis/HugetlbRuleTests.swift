@@ -39,6 +39,18 @@ struct HugetlbRuleTests {
         #expect(finding.fix.contains { $0.kind == .persistent && $0.command.contains("vm.nr_hugepages = 532") })
     }
 
+    @Test("mapping again a file that already holds its page needs no new page from the pool")
+    func remapOfHeldPage() throws {
+        var snapshot = Fixture.classicSnapshot(free: 0)
+        let call = Fixture.classicCall(page: 12)
+        snapshot.callFile = FileUsage(path: "/dev/hugepages/rtemap_12", size: Fixture.twoMiB, allocatedBytes: Fixture.twoMiB)
+        let verdict = Fixture.evaluate(HugepagePoolRule(), call, snapshot)
+        #expect(verdict == .within("0 free − 0 reserved ≥ 0 needed, as the file holds 1 page already (2 MiB)"))
+        // A fresh file needs the full page: then the empty pool is confirmed.
+        snapshot.callFile?.allocatedBytes = 0
+        #expect(Fixture.evaluate(HugepagePoolRule(), call, snapshot).finding?.certainty == .confirmed)
+    }
+
     @Test("a glob is offered only when every file of the mount is stale")
     func staleGlobOnlyWhenSafe() {
         let files = (0..<5).map { StaleFile(path: "/dev/hugepages/rtemap_\($0)", allocatedBytes: 0, pageSize: Fixture.twoMiB) }

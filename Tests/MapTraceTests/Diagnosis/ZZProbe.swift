@@ -3,7 +3,8 @@ import Testing
 @testable import MapTrace
 
 @Test("probe") func probe() throws {
-    print("mapped", HugetlbfsScan.mappedPaths(under: ["/tmp/l2h"]).count)
-    let s = Snapshot.readSystem()
-    print("stale", s.staleFiles.count, s.mounts.map { ($0.mountPoint, $0.fileCount, $0.allocatedBytes, $0.statfs as Any) })
+    print(DiagnosisText.render(diagnose(Fixture.classicCall(), snapshot: Fixture.classicSnapshot(free: 0), context: Fixture.classicContext())))
+    print(Preflight.run(pid: getpid()).text)
+    let clock = ContinuousClock()
+    for _ in 0..<3 { print(clock.measure { _ = Snapshot.read(pid: getpid()) }) }
 }

@@ -34,6 +34,11 @@ struct StraceLogBadInputTests {
         let pattern = (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         let error = try readError(pattern, stem: "binary")
         #expect(error.map { if case .binary = $0 { true } else { false } } == true)
+        // a gzip header: the error says what to do
+        let gzip: [UInt8] = [0x1F, 0x8B, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03] + Array("strace".utf8)
+        let compressed = try readError(gzip, stem: "gz")
+        #expect(compressed.map { if case .compressed(_, "gzip") = $0 { true } else { false } } == true)
+        #expect(compressed?.description.hasSuffix("gzip-compressed; decompress it first") == true)
         // a real executable
         #expect {
             try StraceLog.read(paths: ["/usr/bin/strace"])

@@ -106,7 +106,8 @@ struct VdevSpec {
         case "net_pcap": return try PcapPort(id: id, spec: self)
         case "net_af_packet": return try AFPacketPort(id: id, spec: self)
         case "net_null": return try NullPort(id: id, spec: self)
-        default: return try RingPort(id: id, spec: self, pool: pool)
+        case "net_ring": return try RingPort(id: id, spec: self, pool: pool)
+        default: preconditionFailure("init(parsing:) admits only the drivers in VdevSpec.drivers")
         }
     }
 }

@@ -13,7 +13,7 @@ public struct HugepagePoolRule: CauseRule {
         }
         let needed = target.needed
         guard pool.unreserved < needed else {
-            return .within("\(pool.free) free − \(pool.reserved) reserved ≥ \(needed) needed (\(target.size))")
+            return .within("\(pool.free) free − \(pool.reserved) reserved ≥ \(target.neededText) (\(target.size))")
         }
         let coveredBySurplus = pool.unreserved + pool.surplusHeadroom >= needed
         var details = Self.pinned(by: input.snapshot, pool: pool)
@@ -25,11 +25,11 @@ public struct HugepagePoolRule: CauseRule {
             details.append("\(pool.reserved) free pages are reserved by mappings not yet touched "
                 + "(other processes, or MAP_SHARED files whose mappers exited)")
         }
-        if input.request.isShared, input.call.path != nil {
-            details.append("MAP_SHARED of an existing file needs only the pages it does not hold yet")
+        if !target.exact {
+            details.append("the file holds \(Quantity.pages(target.heldByFile)) already; the range may need fewer new ones")
         }
         return .exceeded(Finding(
-            cause: cause, certainty: coveredBySurplus ? .possible : .confirmed,
+            cause: cause, certainty: coveredBySurplus ? .possible : target.exact ? .confirmed : .likely,
             values: [EvidenceValue("free_hugepages", pool.free), EvidenceValue("resv_hugepages", pool.reserved),
                      EvidenceValue("nr_hugepages", pool.total), EvidenceValue("needed_pages", needed),
                      EvidenceValue("page_size", Quantity.int(pool.pageSize))],

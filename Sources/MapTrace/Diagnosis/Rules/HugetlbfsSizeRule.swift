@@ -16,7 +16,7 @@ public struct HugetlbfsSizeRule: CauseRule {
         guard let statfs = mount.statfs else { return .notApplicable("statfs of \(mount.mountPoint) failed") }
         guard statfs.hasSizeLimit else { return .within("no size= on \(mount.mountPoint)") }
         guard statfs.blocksFree < Int64(target.needed) else {
-            return .within("\(mount.mountPoint): \(statfs.blocksFree) of \(statfs.blocks) pages free ≥ \(target.needed) needed")
+            return .within("\(mount.mountPoint): \(statfs.blocksFree) of \(statfs.blocks) pages free ≥ \(target.neededText)")
         }
         let limit = UInt64(statfs.blocks) * target.pageSize
         var details: [String] = []
@@ -25,7 +25,7 @@ public struct HugetlbfsSizeRule: CauseRule {
         }
         if isFallocate { details.append("pages fallocate allocated before it failed stay allocated") }
         return .exceeded(Finding(
-            cause: cause, certainty: .confirmed,
+            cause: cause, certainty: target.exact ? .confirmed : .likely,
             values: [EvidenceValue("size_pages", Int(statfs.blocks)), EvidenceValue("free_pages", Int(statfs.blocksFree)),
                      EvidenceValue("needed_pages", target.needed)],
             sentence: "hugetlbfs size= on \(mount.mountPoint) [\(Quantity.bytes(limit)), \(statfs.blocks) pages] is too small: "

@@ -111,6 +111,22 @@ public struct StaleFile: Codable, Sendable, Equatable {
     public var pages: Int { pageSize == 0 ? 0 : Int(allocatedBytes / pageSize) }
 }
 
+/// The file a failed call named, when it is on hugetlbfs: a MAP_SHARED mapping of pages the file
+/// already holds needs no new page (mm/hugetlb.c hugetlb_reserve_pages charges only the part of
+/// the range not yet reserved).
+public struct FileUsage: Codable, Sendable, Equatable {
+    public var path: String
+    /// st_size and st_blocks × 512.
+    public var size: UInt64
+    public var allocatedBytes: UInt64
+
+    public init(path: String, size: UInt64, allocatedBytes: UInt64) {
+        self.path = path
+        self.size = size
+        self.allocatedBytes = allocatedBytes
+    }
+}
+
 /// One cgroup's hugetlb controller files. v1 files are mapped onto the same fields:
 /// limit_in_bytes → max, usage_in_bytes → current, failcnt → events.
 public struct CgroupHugetlb: Codable, Sendable, Equatable {

@@ -24,12 +24,14 @@ public struct Snapshot: Codable, Sendable, Equatable {
     public var cgroups: [CgroupHugetlb]
     public var overcommit: OvercommitState?
     public var shm: ShmLimits?
+    /// The failed call's file, when it lies on a hugetlbfs mount.
+    public var callFile: FileUsage?
 
     public init(time: Double = 0, process: ProcessState? = nil, maxMapCount: Int? = nil,
                 sysctlFiles: [SysctlAssignment] = [], defaultHugePageSize: UInt64? = nil,
                 pools: [HugePagePool] = [], mounts: [HugetlbfsMountState] = [],
                 staleFiles: [StaleFile] = [], cgroups: [CgroupHugetlb] = [],
-                overcommit: OvercommitState? = nil, shm: ShmLimits? = nil) {
+                overcommit: OvercommitState? = nil, shm: ShmLimits? = nil, callFile: FileUsage? = nil) {
         self.time = time
         self.process = process
         self.maxMapCount = maxMapCount
@@ -41,6 +43,7 @@ public struct Snapshot: Codable, Sendable, Equatable {
         self.cgroups = cgroups
         self.overcommit = overcommit
         self.shm = shm
+        self.callFile = callFile
     }
 
     /// The pool of one huge page size.

@@ -14,6 +14,13 @@ extension Snapshot {
         var snapshot = readSystem(cgroupOf: pid)
         snapshot.process = ProcessReader.read(pid: pid, call: call, mounts: snapshot.mounts.map(\.mount),
                                               defaultHugePageSize: snapshot.defaultHugePageSize)
+        if let path = call?.path, snapshot.mount(containing: path) != nil {
+            var info = stat()
+            if stat(path, &info) == 0 {
+                snapshot.callFile = FileUsage(path: path, size: UInt64(info.st_size),
+                                              allocatedBytes: UInt64(info.st_blocks) * 512)
+            }
+        }
         return snapshot
     }
 

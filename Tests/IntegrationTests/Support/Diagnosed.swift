@@ -1,0 +1,40 @@
+import Foundation
+import Testing
+
+/// A traced run of the real maptrace binary, and the diagnosis it wrote to its log, read back
+/// with `maptrace report --json` as a user would.
+struct DiagnosedRun {
+    let result: ProcessResult
+    let diagnoses: [[String: Any]]
+
+    /// The first diagnosis's cause id and certainty.
+    var cause: String? { diagnoses.first?["cause"] as? String }
+    var certainty: String? { diagnoses.first?["certainty"] as? String }
+
+    /// A named evidence value of the first diagnosis.
+    func evidence(_ name: String) -> Int? {
+        let values = (diagnoses.first?["evidence"] as? [String: Any])?["values"] as? [[String: Any]] ?? []
+        return values.first { $0["name"] as? String == name }?["value"] as? Int
+    }
+
+    /// Every fix command of the first diagnosis.
+    var fixes: [String] {
+        (diagnoses.first?["fix"] as? [[String: Any]] ?? []).compactMap { $0["command"] as? String }
+    }
+
+    /// The whole first diagnosis as JSON text, for messages and substring checks.
+    var json: String {
+        guard let d = diagnoses.first, let data = try? JSONSerialization.data(withJSONObject: d, options: [.sortedKeys]) else { return "" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Runs `maptrace --log … -- argv` and reads its diagnoses back.
+    static func trace(_ argv: [String], options: [String] = [], timeout: Double = 120) throws -> DiagnosedRun {
+        let log = NSTemporaryDirectory() + "maptrace-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).jsonl"
+        defer { unlink(log) }
+        let result = Fixture.run([Fixture.binary("maptrace"), "--no-status", "--log", log] + options + ["--"] + argv, timeout: timeout)
+        let report = Fixture.run([Fixture.binary("maptrace"), "report", "--json", log])
+        let parsed = try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [[String: Any]]
+        return DiagnosedRun(result: result, diagnoses: parsed ?? [])
+    }
+}
