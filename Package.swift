@@ -28,7 +28,7 @@ let package = Package(
         // A small C program the integration tests drive: hugetlbfs calls from threads and children.
         .executableTarget(name: "hugeprobe", path: "Tests/Fixtures/hugeprobe"),
 
-        .testTarget(name: "MapTraceTests", dependencies: ["MapTrace", "CMapTrace"]),
+        .testTarget(name: "MapTraceTests", dependencies: ["MapTrace", "CMapTrace"], exclude: ["StraceLog/Fixtures"]),
         .testTarget(name: "IntegrationTests", dependencies: ["MapTrace"]),
     ]
 )

@@ -21,9 +21,6 @@ enum CallBits {
     static let shmNoReserve: UInt64 = 0o10000
     static let mclFuture: UInt64 = 0x2
     static let mfdHugetlb: UInt64 = 0x4
-    /// log2(huge page size) << 26 in mmap, shmget and memfd_create flags.
-    static let hugeSizeShift: UInt64 = 26
-    static let hugeSizeMask: UInt64 = 0x3f << 26
 }
 
 /// What a failed call asked the kernel for, in the units the limits use.
@@ -119,10 +116,7 @@ struct MemoryRequest: Sendable {
     var locked: Bool { isMmap && flags & CallBits.mapLocked != 0 }
     var fixed: Bool { isMmap && flags & (CallBits.mapFixed | CallBits.mapFixedNoReplace) != 0 }
     /// The huge page size the flags' size bits name (MAP_HUGE_*, SHM_HUGE_*, MFD_HUGE_*).
-    var flagPageSize: UInt64? {
-        let log2 = (flags & CallBits.hugeSizeMask) >> CallBits.hugeSizeShift
-        return log2 == 0 ? nil : 1 << log2
-    }
+    var flagPageSize: UInt64? { hugePageSize(fromFlags: flags) }
 
     /// Bytes of existing areas the range replaces (a MAP_FIXED mmap unmaps them first, so
     /// may_expand_vm counts only the difference: mm/vma.c __mmap_prepare).

@@ -48,7 +48,7 @@ struct Route {
 /// Everything it uses (burst array, buffer cache, routes) exists before the loop starts, so
 /// the loop itself allocates nothing and makes no memory syscall; the only syscalls are the
 /// ports' own I/O and, when nothing arrives for a while, a short sleep.
-final class ForwardingCore: @unchecked Sendable {  // run() is the only user, on its own thread
+final class ForwardingCore {
     let lcore: Int
     let routes: [Route]
     private let cache: BufferCache

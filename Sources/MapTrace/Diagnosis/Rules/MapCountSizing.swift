@@ -100,15 +100,3 @@ struct MapCountSizing {
         return commands
     }
 }
-
-enum DPDKArguments {
-    /// DPDK's `-m N` / `-mN` (MiB of memory to use), from a traced command line.
-    static func megabytes(_ arguments: [String]) -> Int? {
-        for (index, argument) in arguments.enumerated() {
-            if argument == "--" { break }
-            if argument == "-m", index + 1 < arguments.count { return Int(arguments[index + 1]) }
-            if argument.hasPrefix("-m"), let value = Int(argument.dropFirst(2)) { return value }
-        }
-        return nil
-    }
-}
