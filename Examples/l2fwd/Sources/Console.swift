@@ -38,6 +38,14 @@ enum Console {
     }
 }
 
+/// A failed system call during set-up.
+struct Errno: Error, CustomStringConvertible {
+    let call: String
+    let code: Int32
+
+    var description: String { "\(call): \(Console.describe(errno: code))" }
+}
+
 /// Monotonic time in seconds, for periods and rates.
 func monotonicSeconds() -> Double {
     var now = timespec()

@@ -20,7 +20,7 @@ enum L2fwd {
             Console.info(Options.usage)
             return 0
         } catch {
-            Console.fail((error as? UsageError)?.message ?? "\(error)")
+            Console.fail("\(error)")
         }
 
         let online = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
@@ -33,14 +33,14 @@ enum L2fwd {
             vdevs = try (options.eal.vdevs.isEmpty ? defaultVdevs(options.app.portMask) : options.eal.vdevs)
                 .map(VdevSpec.init(parsing:))
         } catch {
-            Console.fail((error as? UsageError)?.message ?? "\(error)")
+            Console.fail("\(error)")
         }
 
         let memory: HugepageMemory
         do {
             memory = try HugepageMemory.initialize(options.eal)
         } catch {
-            Console.fail((error as? UsageError)?.message ?? "\(error)")
+            Console.fail("\(error)")
         }
         let status = forward(options: options, cores: cores, vdevs: vdevs, memory: memory, stopSignals: stopSignals)
         let released = memory.release()
@@ -73,7 +73,7 @@ enum L2fwd {
             topology = try Topology(
                 portCount: ports.count, mask: options.app.portMask, cores: cores, portsPerCore: options.app.portsPerCore)
         } catch {
-            Console.error((error as? UsageError)?.message ?? "\(error)")
+            Console.error("\(error)")
             return 1
         }
         let counters = ports.map { _ in PortCounters() }
@@ -83,6 +83,7 @@ enum L2fwd {
 
         let control = RunControl()
         var threads: [ForwardingThread] = []
+        let started = monotonicSeconds()
         for (lcore, inputs) in topology.coreInputs {
             let routes = inputs.map { input in
                 let output = topology.destinations[input]!
@@ -107,7 +108,6 @@ enum L2fwd {
         }
 
         let table = StatisticsTable(ports: topology.enabledPorts.map { ($0, counters[$0]) })
-        let started = monotonicSeconds()
         waitForEnd(control: control, options: options.app, table: table, started: started, stopSignals: stopSignals)
         control.requestStop()
         threads.forEach { $0.join() }

@@ -40,9 +40,11 @@ struct AppOptions {
     var duration: Double?
 }
 
-/// A command-line mistake, reported as one line.
-struct UsageError: Error {
+/// A mistake in the command line or in what it names (a file, an interface), reported as one
+/// line.
+struct UsageError: Error, CustomStringConvertible {
     let message: String
+    var description: String { message }
 }
 
 /// `-h` or `--help` was given.

@@ -19,7 +19,6 @@ enum CallBits {
     static let mremapFixed: UInt64 = 0x2
     static let shmHugetlb: UInt64 = 0o4000
     static let shmNoReserve: UInt64 = 0o10000
-    static let mclFuture: UInt64 = 0x2
     static let mfdHugetlb: UInt64 = 0x4
 }
 

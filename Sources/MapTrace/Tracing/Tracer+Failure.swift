@@ -39,7 +39,7 @@ extension Tracer {
     }
 
     private func explain(_ failed: FailedCall, process: TracedProcess) {
-        let snapshot = Snapshot.read(pid: process.pid)
+        let snapshot = Snapshot.read(pid: process.pid, call: failed)
         if let kernel = snapshot.process?.mapCount, kernel != process.space.count {
             sink.handle(.drift(time: failed.time, pid: process.pid, model: process.space.count, kernel: kernel))
         }

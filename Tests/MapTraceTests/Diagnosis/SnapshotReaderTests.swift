@@ -112,6 +112,27 @@ struct SnapshotReaderTests {
         #expect(SysctlFiles.lastAssignments(of: ["vm.max_map_count"], root: root).first?.file == "/etc/sysctl.conf")
     }
 
+    @Test("a file some process maps is not stale; one nobody maps is, with its allocated bytes")
+    func staleFileScan() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("maptrace-stale-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let mappedPath = directory + "/mapped", idlePath = directory + "/idle"
+        try Data(count: 8192).write(to: URL(fileURLWithPath: mappedPath))
+        try Data(count: 8192).write(to: URL(fileURLWithPath: idlePath))
+        let fd = open(mappedPath, O_RDONLY)
+        defer { close(fd) }
+        let address = try #require(mmap(nil, 8192, PROT_READ, MAP_SHARED, fd, 0))
+        defer { munmap(address, 8192) }
+        #expect(HugetlbfsScan.mappedPaths(under: [directory]) == [mappedPath])
+        var mount = HugetlbfsMountState(mount: HugetlbfsMount(mountPoint: directory, pageSize: 4096))
+        let files = HugetlbfsScan.walk(&mount)
+        #expect(mount.fileCount == 2)
+        let stale = HugetlbfsScan.unmapped(files, mountPoints: [directory])
+        #expect(stale.map(\.path) == [idlePath])
+        #expect(Snapshot.openPaths(pid: getpid()).contains(mappedPath))
+    }
+
     @Test("pool directories parse their page size")
     func poolDirectoryNames() {
         #expect(PoolReader.pageSize(directoryName: "hugepages-2048kB") == 2 << 20)

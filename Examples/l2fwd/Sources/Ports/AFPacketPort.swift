@@ -42,9 +42,9 @@ final class AFPacketPort: Port {
             // l2fwd turns promiscuous mode on: frames for any address are forwarded. The
             // membership ends with the socket, leaving the interface as it was.
             try PacketSocket.enablePromiscuous(socket, interfaceIndex: Int32(index))
-        } catch let error as Errno {
+        } catch {
             Glibc.close(socket)
-            throw UsageError(message: "EAL: \(spec.name) on \(interface): \(error.call): \(Console.describe(errno: error.code))")
+            throw UsageError(message: "EAL: \(spec.name) on \(interface): \(error)")
         }
     }
 
@@ -139,12 +139,6 @@ enum PacketSocket {
         guard setsockopt(socket, level, addMembership, &membership, socklen_t(MemoryLayout<Membership>.size)) == 0
         else { throw Errno(call: "setsockopt(PACKET_ADD_MEMBERSHIP)", code: errno) }
     }
-}
-
-/// A failed system call during port set-up.
-struct Errno: Error {
-    let call: String
-    let code: Int32
 }
 
 extension String {

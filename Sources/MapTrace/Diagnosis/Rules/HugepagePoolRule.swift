@@ -39,9 +39,9 @@ public struct HugepagePoolRule: CauseRule {
             fix: Self.fix(pool: pool, deficit: needed - pool.unreserved, snapshot: input.snapshot)))
     }
 
-    /// Stale hugetlbfs files of this page size: they hold pages nobody maps.
+    /// Stale hugetlbfs files of this page size that hold pages nobody maps.
     static func pinned(by snapshot: Snapshot, pool: HugePagePool) -> [String] {
-        let stale = snapshot.staleFiles.filter { $0.pageSize == pool.pageSize }
+        let stale = snapshot.staleFiles.filter { $0.pageSize == pool.pageSize && $0.allocatedBytes > 0 }
         guard !stale.isEmpty else { return [] }
         let pages = stale.reduce(0) { $0 + $1.pages }
         let names = stale.prefix(3).map(\.path).joined(separator: ", ")

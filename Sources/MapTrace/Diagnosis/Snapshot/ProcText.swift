@@ -61,11 +61,6 @@ enum ProcText {
         text == "unlimited" ? nil : UInt64(text)
     }
 
-    /// Lines of a file that is read in full; nil when absent.
-    static func lines(_ path: String) -> [Substring]? {
-        read(path).map { $0.split(separator: "\n") }
-    }
-
     /// Names in a directory (without "." and ".."); empty when it cannot be opened.
     static func directoryEntries(_ path: String) -> [(name: String, isDirectory: Bool)] {
         guard let dir = opendir(path) else { return [] }

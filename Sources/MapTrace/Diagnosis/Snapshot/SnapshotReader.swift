@@ -14,6 +14,12 @@ extension Snapshot {
         var snapshot = readSystem(cgroupOf: pid)
         snapshot.process = ProcessReader.read(pid: pid, call: call, mounts: snapshot.mounts.map(\.mount),
                                               defaultHugePageSize: snapshot.defaultHugePageSize)
+        // The traced process's open files are in use, not stale, even before it maps them
+        // (the file of the failing mmap itself is open and unmapped).
+        if !snapshot.staleFiles.isEmpty {
+            let open = openPaths(pid: pid).union(call?.path.map { [$0] } ?? [])
+            snapshot.staleFiles.removeAll { open.contains($0.path) }
+        }
         if let path = call?.path, snapshot.mount(containing: path) != nil {
             var info = stat()
             if stat(path, &info) == 0 {
@@ -46,6 +52,19 @@ extension Snapshot {
         snapshot.overcommit = overcommit(meminfo: meminfo)
         snapshot.shm = shmLimits()
         return snapshot
+    }
+
+    /// Paths of the files a process holds open (/proc/PID/fd links).
+    static func openPaths(pid: Int32) -> Set<String> {
+        let directory = "/proc/\(pid)/fd/"
+        var paths = Set<String>()
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        for entry in ProcText.directoryEntries(directory) {
+            let length = readlink(directory + entry.name, &buffer, buffer.count - 1)
+            guard length > 0 else { continue }
+            paths.insert(String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+        return paths
     }
 
     static func overcommit(meminfo: [String: String]) -> OvercommitState? {
