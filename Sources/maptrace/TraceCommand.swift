@@ -80,6 +80,8 @@ struct TraceCommand: ParsableCommand {
         let status = tracer.run()
         text.finish()
         if let fatal = tracer.fatal { throw fatal }
+        // The command could not be executed: the child said why in one line, nothing ran.
+        if pid == nil && !tracer.commandStarted { throw ExitCode(status) }
         let drifts = text.drifts
         text.emit(SummaryText.render(tracer.statistics, diagnoses: tracer.diagnosisCount,
                                      laterFailures: tracer.laterFailureCount, drifts: drifts))

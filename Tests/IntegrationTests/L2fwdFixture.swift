@@ -17,13 +17,13 @@ final class L2fwdStage {
             pool.restore()
             throw error
         }
-        var template = Array("/tmp/maptrace-l2fwd.XXXXXX".utf8CString)
-        guard mkdtemp(&template) != nil else {
+        do {
+            directory = try Fixture.makeTemporaryDirectory(prefix: "maptrace-l2fwd")
+        } catch {
             mount.unmount()
             pool.restore()
-            throw FixtureError.system("mkdtemp", errno: errno)
+            throw error
         }
-        directory = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
     deinit { tearDown() }

@@ -8,8 +8,7 @@ struct L2fwdPcapTests {
     static let broadcast: [UInt8] = Array(repeating: 0xff, count: 6)
 
     /// Frames of the shapes a forwarder meets: minimum size, broadcast, multicast, one and two
-    /// 802.1Q tags,
-    /// the largest untagged and tagged frames.
+    /// 802.1Q tags, the largest untagged and tagged frames.
     static let framesIn0: [[UInt8]] = [
         EthernetFrame.make(destination: broadcast, source: stranger, etherType: 0x0806, payloadLength: 46),
         EthernetFrame.make(destination: [0x01, 0x00, 0x5e, 0, 0, 1], source: stranger, etherType: 0x0800, payloadLength: 50, seed: 3),

@@ -106,9 +106,17 @@ struct TracerTests {
         let notFound = Fixture.run([maptrace, "--", "no-such-command-maptrace"])
         #expect(notFound.status == 127)
         #expect(notFound.stderr == "maptrace: no-such-command-maptrace: command not found\n")
-        let notExecutable = Fixture.run([maptrace, "--", "/etc/hostname"])
+        let plain = NSTemporaryDirectory() + "maptrace-plain-\(getpid())"
+        FileManager.default.createFile(atPath: plain, contents: Data("not a program\n".utf8), attributes: [.posixPermissions: 0o644])
+        defer { unlink(plain) }
+        let notExecutable = Fixture.run([maptrace, "--", plain])
         #expect(notExecutable.status == 126)
-        #expect(notExecutable.stderr == "maptrace: /etc/hostname: Permission denied\n")
+        #expect(notExecutable.stderr == "maptrace: \(plain): Permission denied\n")
+        // executable but not a program: the kernel's ENOEXEC, said once
+        chmod(plain, 0o755)
+        let notAProgram = Fixture.run([maptrace, "--", plain])
+        #expect(notAProgram.status == 126)
+        #expect(notAProgram.stderr.hasSuffix("maptrace: \(plain): Exec format error\n"))
         let none = Fixture.run([maptrace])
         #expect(none.status == 2)
         #expect(none.stderr.contains("no command given"))

@@ -119,7 +119,7 @@ extension Tracer {
         var refused = call.failed
         if !call.failed { refused = apply(call, to: process, hugePageSize: huge) }
         // Failed opens of ordinary files (the loader's search path) are not memory failures.
-        if call.failed && (huge != nil || !call.syscall.opensFile) {
+        if call.failed && (huge != nil || !(call.syscall.opensFile || call.syscall.isExec)) {
             process.statistics.failuresByErrno[errnoName(call.errno), default: 0] += 1
         }
         process.statistics.peakMapCount = max(process.statistics.peakMapCount, process.space.count)

@@ -42,6 +42,7 @@ extension Tracer {
             thread.process.threads.remove(former)
         }
         let process = thread.process
+        if process.pid == root { commandStarted = true }
         let mounts = try? MountTable.read(pid: process.pid)
         process.space = AddressSpace((try? MapsFile.read(pid: process.pid, mounts: mounts)) ?? [])
         process.command = commandLine(process.pid)
@@ -76,8 +77,11 @@ extension Tracer {
             process.statistics.killedBy = sig.map(signalName)
             if tid == root { rootStatus = code ?? 128 + (sig ?? 0) }
         }
-        sink.handle(.exit(time: Clock.realtime(), pid: process.pid, tid: tid, status: code, signal: sig,
-                          coreDumped: !exited && status & 0x80 != 0, isProcess: isProcess))
+        // A command whose execve failed never ran: the child's one line said why.
+        if !(tid == root && filtered && !commandStarted) {
+            sink.handle(.exit(time: Clock.realtime(), pid: process.pid, tid: tid, status: code, signal: sig,
+                              coreDumped: !exited && status & 0x80 != 0, isProcess: isProcess))
+        }
         if process.threads.isEmpty, processes[process.pid] === process {
             processes[process.pid] = nil
             finished.append(process.statistics)

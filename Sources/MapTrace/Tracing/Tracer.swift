@@ -51,6 +51,8 @@ public final class Tracer {
     /// A failure of maptrace itself that ended the trace.
     public internal(set) var fatal: MapTraceError?
     public var diagnosisCount: Int { diagnoses }
+    /// Whether the launched command's execve succeeded; when it did not, the child has said why.
+    public internal(set) var commandStarted = false
     let defaultHugePageSize = MountTable.defaultHugePageSize()
 
     static let seizeOptions: UInt64 =

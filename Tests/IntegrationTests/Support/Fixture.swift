@@ -111,6 +111,13 @@ enum Fixture {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// Creates a new empty directory `/tmp/<prefix>.XXXXXX` and returns its path.
+    static func makeTemporaryDirectory(prefix: String) throws -> String {
+        var template = Array("/tmp/\(prefix).XXXXXX".utf8CString)
+        guard mkdtemp(&template) != nil else { throw FixtureError.system("mkdtemp", errno: errno) }
+        return template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+
     static func parentDirectory(_ path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])

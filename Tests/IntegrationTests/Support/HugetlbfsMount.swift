@@ -12,9 +12,7 @@ final class HugetlbfsMount {
 
     /// Mounts hugetlbfs with `options` (as `mount -o` takes them) on a new directory in /tmp.
     init(options: String = "pagesize=2M") throws {
-        var template = Array("/tmp/maptrace-hugetlbfs.XXXXXX".utf8CString)
-        guard mkdtemp(&template) != nil else { throw FixtureError.system("mkdtemp", errno: errno) }
-        path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        path = try Fixture.makeTemporaryDirectory(prefix: "maptrace-hugetlbfs")
         let result = Fixture.run(["mount", "-t", "hugetlbfs", "-o", options, "nodev", path], timeout: 30)
         guard result.status == 0 else {
             rmdir(path)

@@ -168,18 +168,10 @@ private final class OutputFile {
 
     deinit { remove() }
 
-    /// Reads the whole file with pread, leaving the shared file offset to the child.
+    /// Reads the whole file through a descriptor of its own, leaving the offset the child
+    /// shares with `fd` alone.
     func contents() -> String {
-        guard !removed else { return "" }
-        var data: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(data.count)) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break }
-            data.append(contentsOf: chunk[..<n])
-        }
-        return String(decoding: data, as: UTF8.self)
+        removed ? "" : (try? Fixture.readFile(path)) ?? ""
     }
 
     func remove() {

@@ -51,7 +51,7 @@ struct PacketBuffer {
 }
 
 /// A fixed array of buffer addresses for one burst, allocated once per forwarding core.
-struct Burst {
+final class Burst {
     /// DPDK l2fwd's MAX_PKT_BURST.
     static let capacity = 32
 
@@ -61,8 +61,10 @@ struct Burst {
         buffers = .allocate(capacity: Burst.capacity)
     }
 
+    deinit { buffers.deallocate() }
+
     subscript(index: Int) -> PacketBuffer {
         get { buffers[index] }
-        nonmutating set { buffers[index] = newValue }
+        set { buffers[index] = newValue }
     }
 }
