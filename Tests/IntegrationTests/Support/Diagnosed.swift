@@ -24,7 +24,7 @@ struct DiagnosedRun {
 
     /// The whole first diagnosis as JSON text, for messages and substring checks.
     var json: String {
-        guard let d = diagnoses.first, let data = try? JSONSerialization.data(withJSONObject: d, options: [.sortedKeys]) else { return "" }
+        guard let d = diagnoses.first, let data = try? JSONSerialization.data(withJSONObject: d, options: [.sortedKeys, .withoutEscapingSlashes]) else { return "" }
         return String(decoding: data, as: UTF8.self)
     }
 
