@@ -16,4 +16,14 @@ fi
 swift build --build-tests
 # --no-parallel: integration tests change global settings (vm.max_map_count, huge page pools,
 # mounts) and must not overlap.
-swift test --skip-build --no-parallel
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+swift test --skip-build --no-parallel 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One plain closing line: Swift Testing's count (XCTest, unused here, reports 0).
+passed=$(grep -c '^✔ Test "' "$log" || true)
+failed=$(grep -c '^✘ Test "' "$log" || true)
+echo "tests: $passed passed, $failed failed"
+exit "$status"
