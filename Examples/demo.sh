@@ -57,6 +57,6 @@ set +e
 status=$?
 set -e
 echo
-echo "demo: l2fwd ended with status $status; the last lines of the trace ($OUT.trace):"
-tail -n 3 "$OUT.trace"
+echo "demo: l2fwd ended with status $status; the last hugetlbfs calls of the trace ($OUT.trace):"
+grep -E '^\[pid [0-9]+\] (openat|mmap)\(' "$OUT.trace" | tail -n 3
 echo "demo: read the post-mortem log again with: $BIN/maptrace report $OUT.jsonl"
