@@ -192,6 +192,14 @@ int mt_pin_cpu(pid_t tid, int cpu) {
     return sched_setaffinity(tid, sizeof(set), &set);
 }
 
+int mt_affinity_get(pid_t tid, void *mask, size_t size) {
+    return sched_getaffinity(tid, size, (cpu_set_t *)mask);
+}
+
+int mt_affinity_set(pid_t tid, const void *mask, size_t size) {
+    return sched_setaffinity(tid, size, (const cpu_set_t *)mask);
+}
+
 int mt_current_cpu(void) { return sched_getcpu(); }
 
 int mt_statfs(const char *path, mt_fsinfo *out) {

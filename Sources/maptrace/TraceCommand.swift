@@ -38,8 +38,11 @@ struct TraceCommand: ParsableCommand {
     @Option(name: .customLong("on-enomem"), help: ArgumentHelp("After the first failure: continue (let the process go on), kill it, or hold it frozen until Enter.", valueName: "continue|kill|hold"))
     var onFailure: String = "continue"
 
-    @Option(name: .customLong("cpu"), help: ArgumentHelp("Run maptrace and the launched command on this CPU: a ptrace stop costs about a quarter as much when both share one.", valueName: "n"))
+    @Option(name: .customLong("cpu"), help: ArgumentHelp("Run maptrace and the launched command on this CPU for the whole run.", valueName: "n"))
     var cpu: Int32?
+
+    @Flag(name: .customLong("no-colocate"), help: "Do not share a CPU with the launched command while it is single-threaded (slower: a ptrace stop costs about 4 times as much across CPUs).")
+    var noColocate = false
 
     @Flag(name: .customLong("no-status"), help: "No live status line on the terminal.")
     var noStatus = false
@@ -68,6 +71,7 @@ struct TraceCommand: ParsableCommand {
         var options = TraceOptions()
         options.onFailure = FailureAction(rawValue: onFailure) ?? .continue
         options.tracerCPU = cpu
+        options.colocate = !noColocate
         let tracer = Tracer(sink: sink, options: options)
         if let pid {
             try tracer.attach(pid)

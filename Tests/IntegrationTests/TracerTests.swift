@@ -98,6 +98,22 @@ struct TracerTests {
         #expect(result.stderr.contains("--- SIGBUS {si_signo=SIGBUS, si_code=BUS_ADRERR, si_addr=0x"))
     }
 
+    @Test("the command shares maptrace's CPU only while single-threaded; its threads get every CPU back")
+    func cpuPlacement() throws {
+        let all = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        let bare = Fixture.run([hugeprobe, "affinity"])
+        #expect(bare.stdout.contains("multi-threaded cpus \(all)"))
+        let traced = Fixture.run([maptrace, "-q", "--", hugeprobe, "affinity"])
+        #expect(traced.status == 0)
+        #expect(traced.stdout.contains("single-threaded cpus 1"))
+        #expect(traced.stdout.contains("thread cpus \(all)\n"))
+        #expect(traced.stdout.contains("multi-threaded cpus \(all)"))
+        let pinned = Fixture.run([maptrace, "-q", "--cpu", "0", "--", hugeprobe, "affinity"])
+        #expect(pinned.stdout.contains("multi-threaded cpus 1"), "--cpu keeps the whole run on one CPU")
+        let free = Fixture.run([maptrace, "-q", "--no-colocate", "--", hugeprobe, "affinity"])
+        #expect(free.stdout.contains("single-threaded cpus \(all)"))
+    }
+
     @Test("bad commands and pids get one line and the shell's exit codes")
     func badInput() throws {
         let missing = Fixture.run([maptrace, "--", "/nonexistent"])

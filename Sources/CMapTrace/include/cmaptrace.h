@@ -57,8 +57,12 @@ typedef struct mt_fsinfo {
 } mt_fsinfo;
 int mt_statfs(const char *path, mt_fsinfo *out);
 
-/* Pin a thread (0 = the caller) to one CPU; CPU_SET is a macro. */
+/* CPU affinity: CPU_SET is a macro and sched_[gs]etaffinity are GNU-only. The mask is
+ * opaque bytes of `size` (sizeof(cpu_set_t) = MT_CPU_MASK_SIZE). tid 0 = the calling thread. */
+enum { MT_CPU_MASK_SIZE = 128 };
 int mt_pin_cpu(pid_t tid, int cpu);
+int mt_affinity_get(pid_t tid, void *mask, size_t size);
+int mt_affinity_set(pid_t tid, const void *mask, size_t size);
 int mt_current_cpu(void);
 
 #ifdef __cplusplus

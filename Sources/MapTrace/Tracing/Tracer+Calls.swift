@@ -68,13 +68,13 @@ extension Tracer {
         case .execveat:
             record.argv = reader.argv(pid: pid, at: args[2])
         case .mmap:
-            if args[3] & MapBits.anonymous == 0 {
+            if args[3] & CallBits.mapAnonymous == 0 {
                 huge = reader.hugePageSize(pid: pid, fd: args[4])
                 record.fdPath = reader.fdPath(pid: pid, fd: args[4])
-            } else if args[3] & MapBits.hugetlb != 0 {
+            } else if args[3] & CallBits.mapHugetlb != 0 {
                 huge = hugePageSize(fromFlags: args[3]) ?? defaultHugePageSize
             }
-            if huge == nil, args[3] & MapBits.fixed != 0, let m = thread.process.space.mapping(containing: args[0]) {
+            if huge == nil, args[3] & CallBits.mapFixed != 0, let m = thread.process.space.mapping(containing: args[0]) {
                 huge = m.hugePageSize  // MAP_FIXED over a hugetlb mapping
             }
         case .munmap, .mremap, .mprotect, .madvise, .mlock, .mlock2, .shmdt:
@@ -147,10 +147,10 @@ extension Tracer {
             if process.mapCountBeforeHugetlb == nil && huge != nil { process.mapCountBeforeHugetlb = process.space.count }
             let page = huge ?? 4096
             let length = (a[1] + page - 1) / page * page
-            let shared = a[3] & 0x3 != MapBits.privateType
-            let path = a[3] & MapBits.anonymous == 0 ? call.fdPath : (shared ? "/dev/zero (deleted)" : nil)
+            let shared = a[3] & 0x3 != CallBits.mapPrivate
+            let path = a[3] & CallBits.mapAnonymous == 0 ? call.fdPath : (shared ? "/dev/zero (deleted)" : nil)
             // accountable_mapping(): private, writable, not NORESERVE, not hugetlb
-            let accounted = !shared && a[2] & 0x2 != 0 && a[3] & MapBits.noreserve == 0 && huge == nil
+            let accounted = !shared && a[2] & 0x2 != 0 && a[3] & CallBits.mapNoReserve == 0 && huge == nil
             process.space.map(Mapping(start: result, end: result &+ length, prot: UInt32(truncatingIfNeeded: a[2]),
                                       shared: shared, offset: a[5], path: path, hugePageSize: huge, accounted: accounted))
             if let huge {
@@ -241,13 +241,4 @@ extension Tracer {
         kill(thread.process.pid, SIGKILL)
         resume(thread)
     }
-}
-
-/// mmap flag bits the tracer reads.
-enum MapBits {
-    static let privateType: UInt64 = 0x2
-    static let fixed: UInt64 = 0x10
-    static let anonymous: UInt64 = 0x20
-    static let noreserve: UInt64 = 0x4000
-    static let hugetlb: UInt64 = 0x40000
 }

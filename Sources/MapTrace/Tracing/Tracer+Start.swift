@@ -23,7 +23,7 @@ extension Tracer {
         let thread = adopt(pid, isThread: false)
         thread.swallowSigcont = true
         thread.process.command = argv
-        pinBesideTracee(pid)
+        if options.colocate || options.tracerCPU != nil { placement.colocate(pid, cpu: options.tracerCPU) }
         OwnSignals.install()
     }
 
@@ -94,12 +94,5 @@ extension Tracer {
             if let tid = Int32(name) { tids.append(tid) }
         }
         return tids.sorted()
-    }
-
-    /// Runs the stop loop on the CPU the tracee starts on, when asked to.
-    private func pinBesideTracee(_ pid: Int32) {
-        guard let cpu = options.tracerCPU else { return }
-        _ = mt_pin_cpu(0, cpu)
-        _ = mt_pin_cpu(pid, cpu)
     }
 }

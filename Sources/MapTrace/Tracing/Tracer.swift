@@ -16,6 +16,8 @@ public struct TraceOptions: Sendable {
     /// Run the stop loop on the same CPU as the tracee: a ptrace stop costs about 9 µs there
     /// against 33 µs across CPUs (PTRACE-NOTES.md). nil leaves scheduling alone.
     public var tracerCPU: Int32?
+    /// Share a CPU with the launched command while it is single-threaded (see CPUPlacement).
+    public var colocate = true
     /// How often the model is compared with /proc/PID/maps, in seconds.
     public var resyncInterval: Double = 1.0
     public init() {}
@@ -54,6 +56,7 @@ public final class Tracer {
     /// Whether the launched command's execve succeeded; when it did not, the child has said why.
     public internal(set) var commandStarted = false
     let defaultHugePageSize = MountTable.defaultHugePageSize()
+    var placement = CPUPlacement()
 
     static let seizeOptions: UInt64 =
         UInt64(PTRACE_O_TRACESYSGOOD.rawValue) | UInt64(PTRACE_O_TRACECLONE.rawValue)
@@ -114,7 +117,10 @@ public final class Tracer {
             var message: UInt64 = 0
             _ = mt_ptrace(Int32(PTRACE_GETEVENTMSG.rawValue), pid, 0, UInt64(UInt(bitPattern: withUnsafeMutablePointer(to: &message) { $0 })))
             let child = Int32(truncatingIfNeeded: message)
-            if threads[child] == nil { _ = adopt(child, parent: thread.process, isThread: event == Int32(PTRACE_EVENT_CLONE.rawValue) ? nil : false) }
+            let adopted = threads[child] ?? adopt(child, parent: thread.process, isThread: event == Int32(PTRACE_EVENT_CLONE.rawValue) ? nil : false)
+            if placement.pinned && adopted.process === thread.process {
+                placement.release(Array(thread.process.threads))
+            }
             resume(thread)
         case Int32(PTRACE_EVENT_EXEC.rawValue):
             execed(thread)

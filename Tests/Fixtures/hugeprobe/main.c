@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -131,6 +132,27 @@ static int scenario_noreserve(long pages) {
     return 2;
 }
 
+static int cpus_allowed(void) {
+    cpu_set_t set;
+    return sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : -1;
+}
+
+static void *report_affinity(void *arg) {
+    (void)arg;
+    printf("thread cpus %d\n", cpus_allowed());
+    return NULL;
+}
+
+/* The CPUs this process may run on, before and after it starts a thread, and the thread's. */
+static int scenario_affinity(void) {
+    printf("single-threaded cpus %d\n", cpus_allowed());
+    pthread_t t;
+    pthread_create(&t, NULL, report_affinity, NULL);
+    pthread_join(t, NULL);
+    printf("multi-threaded cpus %d\n", cpus_allowed());
+    return 0;
+}
+
 static int scenario_shm(unsigned long bytes) {
     int id = shmget(IPC_PRIVATE, bytes, IPC_CREAT | SHM_HUGETLB | 0600);
     if (id < 0) { printf("shmget failed: %s\n", strerror(errno)); return 1; }
@@ -174,7 +196,7 @@ int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IONBF, 0);
     if (argc < 2) {
         fprintf(stderr, "usage: hugeprobe files DIR | until-fail DIR MAX | anon N | bytes N [locked|noreserve] | "
-                        "segv | sigbus-handled | noreserve PAGES | shm BYTES | memfd PAGES | create DIR N\n");
+                        "segv | sigbus-handled | affinity | noreserve PAGES | shm BYTES | memfd PAGES | create DIR N\n");
         return 64;
     }
     const char *s = argv[1];
@@ -190,6 +212,7 @@ int main(int argc, char **argv) {
     if (!strcmp(s, "segv")) { volatile int *p = NULL; *p = 1; return 0; }
     if (!strcmp(s, "sigbus-handled")) return scenario_sigbus_handled();
     if (!strcmp(s, "noreserve") && argc > 2) return scenario_noreserve(atol(argv[2]));
+    if (!strcmp(s, "affinity")) return scenario_affinity();
     if (!strcmp(s, "shm") && argc > 2) return scenario_shm(strtoul(argv[2], NULL, 0));
     if (!strcmp(s, "memfd") && argc > 2) return scenario_memfd(atol(argv[2]));
     if (!strcmp(s, "create") && argc > 3) { dir = argv[2]; return scenario_create(atol(argv[3])); }
