@@ -40,6 +40,41 @@ struct DiagnosisTests {
         #expect(mount.files.isEmpty, "l2fwd removes its page files: \(mount.files.prefix(3))")
     }
 
+    @Test("--on-enomem=kill kills at the failing call; the program's own error never runs", Fixture.privileged)
+    func killAtFailure() throws {
+        try Fixture.requirePrivileges()
+        let pool = try HugePagePool.reserve(pages: 3)
+        defer { pool.restore() }
+        let mount = try HugetlbfsMount()
+        defer { mount.unmount() }
+        let run = try DiagnosedRun.trace([hugeprobe, "until-fail", mount.path, "10"], options: ["--on-enomem=kill"])
+        #expect(run.result.status == 128 + SIGKILL)
+        #expect(!run.result.stdout.contains("mmap failed at"))
+        #expect(run.cause == "hugepage_pool")
+    }
+
+    @Test("--on-enomem=hold keeps the process in its stop until SIGINT, then lets it go on", Fixture.privileged)
+    func holdAtFailure() throws {
+        try Fixture.requirePrivileges()
+        let pool = try HugePagePool.reserve(pages: 3)
+        defer { pool.restore() }
+        let mount = try HugetlbfsMount()
+        defer { mount.unmount() }
+        let tracer = try Fixture.start([Fixture.binary("maptrace"), "--no-status", "--on-enomem=hold", "--", hugeprobe, "until-fail", mount.path, "10"])
+        defer { tracer.send(SIGKILL); _ = tracer.wait(timeout: 5) }
+        #expect(tracer.waitForOutput(containing: "holding pid", timeout: 30))
+        let held = try #require(tracer.stderrSoFar.firstMatch(of: #/holding pid (\d+)/#).flatMap { Int32($0.1) })
+        usleep(300_000)
+        let state = try Fixture.readFile("/proc/\(held)/status")
+        #expect(state.contains("State:\tt (tracing stop)"), "held in its ptrace stop")
+        #expect(!tracer.stdoutSoFar.contains("mmap failed at"), "its own error has not run yet")
+        tracer.send(SIGINT)
+        let result = tracer.wait(timeout: 30)
+        #expect(result.status == 1, "released, it goes on and exits with its own status")
+        #expect(result.stdout.contains("mmap failed at 3: Cannot allocate memory"))
+        #expect(result.stderr.contains("released pid \(held)"))
+    }
+
     @Test("more pages asked than free − reserved: hugepage_pool", Fixture.privileged)
     func hugepagePool() throws {
         try Fixture.requirePrivileges()

@@ -114,6 +114,16 @@ struct TracerTests {
         #expect(free.stdout.contains("single-threaded cpus \(all)"))
     }
 
+    @Test("a 32-bit system call (int 0x80) stops the process with a message, not a silent gap")
+    func foreignArchitecture() {
+        let bare = Fixture.run([hugeprobe, "int80"])
+        #expect(bare.stdout.contains("int 0x80 getpid returned"))
+        let traced = Fixture.run([maptrace, "--no-status", "--", hugeprobe, "int80"])
+        #expect(traced.status == 128 + SIGKILL)
+        #expect(!traced.stdout.contains("returned"))
+        #expect(traced.stderr.contains("made a 32-bit system call (int 0x80, number 20); maptrace traces 64-bit programs only and stops it here"))
+    }
+
     @Test("bad commands and pids get one line and the shell's exit codes")
     func badInput() throws {
         let missing = Fixture.run([maptrace, "--", "/nonexistent"])

@@ -196,7 +196,7 @@ int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IONBF, 0);
     if (argc < 2) {
         fprintf(stderr, "usage: hugeprobe files DIR | until-fail DIR MAX | anon N | bytes N [locked|noreserve] | "
-                        "segv | sigbus-handled | affinity | noreserve PAGES | shm BYTES | memfd PAGES | create DIR N\n");
+                        "segv | sigbus-handled | affinity | int80 | noreserve PAGES | shm BYTES | memfd PAGES | create DIR N\n");
         return 64;
     }
     const char *s = argv[1];
@@ -213,6 +213,13 @@ int main(int argc, char **argv) {
     if (!strcmp(s, "sigbus-handled")) return scenario_sigbus_handled();
     if (!strcmp(s, "noreserve") && argc > 2) return scenario_noreserve(atol(argv[2]));
     if (!strcmp(s, "affinity")) return scenario_affinity();
+    if (!strcmp(s, "int80")) {
+        /* getpid through the 32-bit entry (i386 number 20) */
+        long r;
+        __asm__ volatile("int $0x80" : "=a"(r) : "a"(20L) : "memory");
+        printf("int 0x80 getpid returned %ld\n", r);
+        return 0;
+    }
     if (!strcmp(s, "shm") && argc > 2) return scenario_shm(strtoul(argv[2], NULL, 0));
     if (!strcmp(s, "memfd") && argc > 2) return scenario_memfd(atol(argv[2]));
     if (!strcmp(s, "create") && argc > 3) { dir = argv[2]; return scenario_create(atol(argv[3])); }
