@@ -34,6 +34,9 @@ final class TracedThread {
     var pendingHugePageSize: UInt64?
     /// SEIZE start-up of a launched command: swallow the SIGCONT maptrace sent itself.
     var swallowSigcont = false
+    /// Its first stop (PTRACE_EVENT_STOP with SIGSTOP, under SEIZE) is still to come: that stop
+    /// is not a group-stop and must not be kept with LISTEN.
+    var awaitingFirstStop = true
     /// Detaching (attach mode): detach at the next stop.
     var detachAtNextStop = false
 

@@ -31,11 +31,7 @@ extension Tracer {
     /// After exec the process has a new address space and command line. A non-leader thread that
     /// exec'd takes the leader's tid: its call in progress moves across.
     func execed(_ thread: TracedThread) {
-        var message: UInt64 = 0
-        _ = withUnsafeMutablePointer(to: &message) {
-            mt_ptrace(Int32(PTRACE_GETEVENTMSG.rawValue), thread.tid, 0, UInt64(UInt(bitPattern: $0)))
-        }
-        let former = Int32(truncatingIfNeeded: message)
+        let former = Int32(truncatingIfNeeded: eventMessage(thread.tid))
         if former != thread.tid, let old = threads.removeValue(forKey: former) {
             thread.pending = old.pending
             thread.pendingHugePageSize = old.pendingHugePageSize

@@ -102,6 +102,7 @@ public final class Tracer {
 
     private func stopped(_ pid: Int32, signal sig: Int32, event: Int32) {
         let thread = threads[pid] ?? adopt(pid)
+        if event != Int32(PTRACE_EVENT_STOP.rawValue) { thread.awaitingFirstStop = false }
         if thread.detachAtNextStop {
             detach(thread, signal: event == 0 && sig != SIGTRAP | 0x80 && sig != SIGSTOP ? sig : 0)
             return
@@ -114,9 +115,7 @@ public final class Tracer {
         case Int32(PTRACE_EVENT_SECCOMP.rawValue):
             callEntry(thread)
         case Int32(PTRACE_EVENT_CLONE.rawValue), Int32(PTRACE_EVENT_FORK.rawValue), Int32(PTRACE_EVENT_VFORK.rawValue):
-            var message: UInt64 = 0
-            _ = mt_ptrace(Int32(PTRACE_GETEVENTMSG.rawValue), pid, 0, UInt64(UInt(bitPattern: withUnsafeMutablePointer(to: &message) { $0 })))
-            let child = Int32(truncatingIfNeeded: message)
+            let child = Int32(truncatingIfNeeded: eventMessage(pid))
             let adopted = threads[child] ?? adopt(child, parent: thread.process, isThread: event == Int32(PTRACE_EVENT_CLONE.rawValue) ? nil : false)
             if placement.pinned && adopted.process === thread.process {
                 placement.release(Array(thread.process.threads))
@@ -127,7 +126,10 @@ public final class Tracer {
         case Int32(PTRACE_EVENT_STOP.rawValue):
             // SEIZE: a group-stop (job control) is kept with LISTEN; any other event-stop
             // (a new tracee, an INTERRUPT) just resumes.
-            if [SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU].contains(sig) && !thread.swallowSigcont {
+            if thread.awaitingFirstStop {
+                thread.awaitingFirstStop = false
+                resume(thread)
+            } else if [SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU].contains(sig) {
                 if mt_ptrace(Int32(PTRACE_LISTEN.rawValue), pid, 0, 0) < 0 { resume(thread) }
             } else {
                 resume(thread)
@@ -178,6 +180,15 @@ public final class Tracer {
         } else {
             beginDetach()
         }
+    }
+
+    /// PTRACE_GETEVENTMSG: the new tracee of a clone/fork, the former tid at exec.
+    func eventMessage(_ tid: Int32) -> UInt64 {
+        var message: UInt64 = 0
+        _ = withUnsafeMutablePointer(to: &message) {
+            mt_ptrace(Int32(PTRACE_GETEVENTMSG.rawValue), tid, 0, UInt64(UInt(bitPattern: $0)))
+        }
+        return message
     }
 
     static func readMaxMapCount() -> Int {
