@@ -12,12 +12,7 @@ extension Tracer {
     /// A seccomp stop: the filter said this is one of ours.
     func callEntry(_ thread: TracedThread) {
         var info = __ptrace_syscall_info()
-        let got = mt_get_syscall_info(thread.tid, &info)
-        if got < 0 && errno == EIO {
-            // PTRACE_GET_SYSCALL_INFO arrived in Linux 5.3; without it nothing can be decoded.
-            fatal = .noSyscallInfo
-            kill(thread.process.pid, SIGKILL)
-        }
+        let got = syscallInfo(thread, &info)
         guard got > 0, info.op == Tracer.opSeccomp else {
             resume(thread)
             return
@@ -35,7 +30,7 @@ extension Tracer {
     /// A syscall stop: the exit of a call in progress, or, attached with no filter, any entry or exit.
     func syscallStop(_ thread: TracedThread) {
         var info = __ptrace_syscall_info()
-        guard mt_get_syscall_info(thread.tid, &info) > 0 else { resume(thread); return }
+        guard syscallInfo(thread, &info) > 0 else { resume(thread); return }
         switch info.op {
         case Tracer.opExit:
             if var call = thread.pending {
@@ -52,6 +47,17 @@ extension Tracer {
             break
         }
         resume(thread)
+    }
+
+    /// PTRACE_GET_SYSCALL_INFO arrived in Linux 5.3; without it nothing can be decoded, so the
+    /// trace ends with that one error (a launched command is killed, an attached one detached).
+    private func syscallInfo(_ thread: TracedThread, _ info: inout __ptrace_syscall_info) -> Int {
+        let got = mt_get_syscall_info(thread.tid, &info)
+        if got < 0 && errno == EIO && fatal == nil {
+            fatal = .noSyscallInfo
+            if filtered { kill(thread.process.pid, SIGKILL) } else { beginDetach() }
+        }
+        return got
     }
 
     /// Decodes what must be read before the call runs: strings, fds, and whether it touches hugetlb.
