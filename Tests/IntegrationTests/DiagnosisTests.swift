@@ -10,11 +10,9 @@ struct DiagnosisTests {
 
     @Test("l2fwd mapping every free page one by one runs into a lowered vm.max_map_count (the demo)", Fixture.privileged)
     func maxMapCount() throws {
-        try Fixture.requirePrivileges()
-        let pool = try HugePagePool.reserve(pages: 400)
-        defer { pool.restore() }
-        let mount = try HugetlbfsMount()
-        defer { mount.unmount() }
+        let stage = try HugetlbStage(pages: 400)
+        defer { stage.restore() }
+        let mount = stage.mount
         let limit = try SystemSetting("/proc/sys/vm/max_map_count")
         defer { limit.restore() }
         try limit.set("300")
@@ -42,11 +40,9 @@ struct DiagnosisTests {
 
     @Test("--on-enomem=kill kills at the failing call; the program's own error never runs", Fixture.privileged)
     func killAtFailure() throws {
-        try Fixture.requirePrivileges()
-        let pool = try HugePagePool.reserve(pages: 3)
-        defer { pool.restore() }
-        let mount = try HugetlbfsMount()
-        defer { mount.unmount() }
+        let stage = try HugetlbStage(pages: 3)
+        defer { stage.restore() }
+        let mount = stage.mount
         let run = try DiagnosedRun.trace([hugeprobe, "until-fail", mount.path, "10"], options: ["--on-enomem=kill"])
         #expect(run.result.status == 128 + SIGKILL)
         #expect(!run.result.stdout.contains("mmap failed at"))
@@ -55,11 +51,9 @@ struct DiagnosisTests {
 
     @Test("--on-enomem=hold keeps the process in its stop until SIGINT, then lets it go on", Fixture.privileged)
     func holdAtFailure() throws {
-        try Fixture.requirePrivileges()
-        let pool = try HugePagePool.reserve(pages: 3)
-        defer { pool.restore() }
-        let mount = try HugetlbfsMount()
-        defer { mount.unmount() }
+        let stage = try HugetlbStage(pages: 3)
+        defer { stage.restore() }
+        let mount = stage.mount
         let tracer = try Fixture.start([Fixture.binary("maptrace"), "--no-status", "--on-enomem=hold", "--", hugeprobe, "until-fail", mount.path, "10"])
         defer { tracer.send(SIGKILL); _ = tracer.wait(timeout: 5) }
         #expect(tracer.waitForOutput(containing: "holding pid", timeout: 30))
@@ -77,11 +71,9 @@ struct DiagnosisTests {
 
     @Test("more pages asked than free − reserved: hugepage_pool", Fixture.privileged)
     func hugepagePool() throws {
-        try Fixture.requirePrivileges()
-        let pool = try HugePagePool.reserve(pages: 12)
-        defer { pool.restore() }
-        let mount = try HugetlbfsMount()
-        defer { mount.unmount() }
+        let stage = try HugetlbStage(pages: 12)
+        defer { stage.restore() }
+        let mount = stage.mount
         let run = try DiagnosedRun.trace([hugeprobe, "until-fail", mount.path, "40"])
         #expect(run.result.stdout.contains("mmap failed at 12: Cannot allocate memory"))
         #expect(run.cause == "hugepage_pool", "\(run.json)")
@@ -90,11 +82,9 @@ struct DiagnosisTests {
 
     @Test("stale files on hugetlbfs pin the pool; the diagnosis names them", Fixture.privileged)
     func staleFiles() throws {
-        try Fixture.requirePrivileges()
-        let pool = try HugePagePool.reserve(pages: 10)
-        defer { pool.restore() }
-        let mount = try HugetlbfsMount()
-        defer { mount.unmount() }
+        let stage = try HugetlbStage(pages: 10)
+        defer { stage.restore() }
+        let mount = stage.mount
         // a crashed run's leftovers: files that hold pages nobody maps
         for i in 0..<6 {
             let fd = open("\(mount.path)/rtemap_\(i)", O_RDWR | O_CREAT, 0o600)
@@ -114,11 +104,9 @@ struct DiagnosisTests {
 
     @Test("a hugetlbfs mount with a small size=: hugetlbfs_size", Fixture.privileged)
     func hugetlbfsSize() throws {
-        try Fixture.requirePrivileges()
-        let pool = try HugePagePool.reserve(pages: 16)
-        defer { pool.restore() }
-        let mount = try HugetlbfsMount(options: "pagesize=2M,size=8M")
-        defer { mount.unmount() }
+        let stage = try HugetlbStage(pages: 16, options: "pagesize=2M,size=8M")
+        defer { stage.restore() }
+        let mount = stage.mount
         let run = try DiagnosedRun.trace([hugeprobe, "until-fail", mount.path, "40"])
         #expect(run.result.stdout.contains("mmap failed at 4: Cannot allocate memory"))
         #expect(run.cause == "hugetlbfs_size", "\(run.json)")

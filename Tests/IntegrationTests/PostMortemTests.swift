@@ -12,11 +12,9 @@ struct PostMortemTests {
 
     @Test("report renders the live run's calls, diagnosis and summary from the log alone, and draws the SVG", Fixture.privileged)
     func reportOfARealRun() throws {
-        try Fixture.requirePrivileges()
-        let pool = try HugePagePool.reserve(pages: 6)
-        defer { pool.restore() }
-        let mount = try HugetlbfsMount()
-        defer { mount.unmount() }
+        let stage = try HugetlbStage(pages: 6)
+        defer { stage.restore() }
+        let mount = stage.mount
         let log = temporary("run.jsonl"), svg = temporary("run.svg")
         defer { unlink(log); unlink(svg) }
         let live = Fixture.run([maptrace, "--no-status", "--log", log, "--", hugeprobe, "until-fail", mount.path, "20"])
@@ -112,11 +110,9 @@ struct PostMortemTests {
     /// A real strace 6 log of the real multi-threaded workload, under a real limit.
     @Test("replay explains the classic failure from strace -f -y -tt of l2fwd", Fixture.privileged)
     func replayOfStrace() throws {
-        try Fixture.requirePrivileges()
-        let pool = try HugePagePool.reserve(pages: 300)
-        defer { pool.restore() }
-        let mount = try HugetlbfsMount()
-        defer { mount.unmount() }
+        let stage = try HugetlbStage(pages: 300)
+        defer { stage.restore() }
+        let mount = stage.mount
         let log = temporary("strace.log")
         defer { unlink(log) }
         let limit = try SystemSetting("/proc/sys/vm/max_map_count")
@@ -144,11 +140,9 @@ struct PostMortemTests {
 
     @Test("check predicts the max_map_count failure of an EAL that maps every free page, and says what passes", Fixture.privileged)
     func preflight() throws {
-        try Fixture.requirePrivileges()
-        let pool = try HugePagePool.reserve(pages: 400)
-        defer { pool.restore() }
-        let mount = try HugetlbfsMount()
-        defer { mount.unmount() }
+        let stage = try HugetlbStage(pages: 400)
+        defer { stage.restore() }
+        let mount = stage.mount
         let limit = try SystemSetting("/proc/sys/vm/max_map_count")
         defer { limit.restore() }
         try limit.set("300")

@@ -10,11 +10,9 @@ struct TracerTests {
     /// hugetlbfs calls from the main thread, a second thread and a forked child, one page each.
     @Test("hugetlbfs calls from a thread and a forked child are decoded with their pids", Fixture.privileged)
     func threadsAndChildren() throws {
-        try Fixture.requirePrivileges()
-        let pool = try HugePagePool.reserve(pages: 8)
-        defer { pool.restore() }
-        let mount = try HugetlbfsMount(options: "pagesize=2M,size=16M")
-        defer { mount.unmount() }
+        let stage = try HugetlbStage(pages: 8, options: "pagesize=2M,size=16M")
+        defer { stage.restore() }
+        let mount = stage.mount
 
         let result = Fixture.run([maptrace, "--no-status", "--", hugeprobe, "files", mount.path])
         #expect(result.status == 0, "\(result.stderr)")
@@ -48,11 +46,9 @@ struct TracerTests {
     /// maptrace's openat and mmap lines equal `strace -f -y`'s for the same program, addresses aside.
     @Test("openat and mmap lines match strace -f -y", Fixture.privileged)
     func matchesStrace() throws {
-        try Fixture.requirePrivileges()
-        let pool = try HugePagePool.reserve(pages: 8)
-        defer { pool.restore() }
-        let mount = try HugetlbfsMount(options: "pagesize=2M")
-        defer { mount.unmount() }
+        let stage = try HugetlbStage(pages: 8, options: "pagesize=2M")
+        defer { stage.restore() }
+        let mount = stage.mount
 
         let traced = Fixture.run([maptrace, "--no-status", "--", hugeprobe, "files", mount.path])
         #expect(traced.status == 0, "\(traced.stderr)")

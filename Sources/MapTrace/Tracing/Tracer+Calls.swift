@@ -122,8 +122,7 @@ extension Tracer {
         } else if call.syscall == .memfd_create, !call.failed {
             call.resultPath = reader.fdPath(pid: thread.tid, fd: UInt64(call.result))
         }
-        var refused = call.failed
-        if !call.failed { refused = apply(call, to: process, hugePageSize: huge) }
+        let brkRefused = call.failed ? false : apply(call, to: process, hugePageSize: huge)
         // Failed opens of ordinary files (the loader's search path) are not memory failures.
         if call.failed && (huge != nil || !(call.syscall.opensFile || call.syscall.isExec)) {
             process.statistics.failuresByErrno[errnoName(call.errno), default: 0] += 1
@@ -131,11 +130,12 @@ extension Tracer {
         process.statistics.peakMapCount = max(process.statistics.peakMapCount, process.space.count)
 
         let now = Clock.realtime()
-        refused = refused && !call.syscall.opensFile && !call.syscall.isExec
+        // a refused memory call: what the default output shows even off hugetlb
+        let refused = (call.failed || brkRefused) && !call.syscall.opensFile && !call.syscall.isExec
         let event = SyscallEvent(time: now, pid: pid, tid: thread.tid, call: call, hugePageSize: huge,
                                  mapCount: process.space.count, maxMapCount: maxMapCount,
                                  hugetlbMapCount: process.space.hugetlbCount, refused: refused)
-        if (refused || call.failed) && isDiagnosable(call, hugePageSize: huge) {
+        if (call.failed || brkRefused) && isDiagnosable(call, hugePageSize: huge) {
             failure(thread, event: event)
         } else if sink.wants(touchesHugetlb: huge != nil, failed: refused) {
             sink.handle(.syscall(event))

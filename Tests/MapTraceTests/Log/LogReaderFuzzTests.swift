@@ -46,7 +46,7 @@ struct LogReaderFuzzTests {
         let sample = try Self.sampleLog()
         let path = NSTemporaryDirectory() + "maptrace-fuzz-\(getpid()).jsonl"
         defer { unlink(path) }
-        var rng = SplitMix(seed: 0x6d61_7074)
+        var rng = SeededGenerator(seed: 0x6d61_7074)
         let start = Date()
         var inputs = 0, damaged = 0, refused = 0
         while inputs < 1500 && Date().timeIntervalSince(start) < 3 {
@@ -84,15 +84,3 @@ struct LogReaderFuzzTests {
     }
 }
 
-/// A small deterministic generator, so a failure can be replayed.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

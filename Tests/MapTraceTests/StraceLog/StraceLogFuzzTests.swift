@@ -1,30 +1,18 @@
 import Testing
 @testable import MapTrace
 
-/// SplitMix64: a small seeded generator, so a failing input can be found again.
-struct StraceLogFuzzRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Random bytes and random damage to the real logs, fed to the parser for a bounded time.
 struct StraceLogFuzzTests {
     /// Bytes strace's grammar turns on, so random text reaches the scanner's corners.
     static let grammar = Array(#"()[]{}<>"\,=|/*. -+:?0123456789abcxyzEMOPN_"#.utf8) + [0x0A, 0x5C]
 
-    static func randomBytes(_ rng: inout StraceLogFuzzRandom, count: Int, from alphabet: [UInt8]?) -> [UInt8] {
+    static func randomBytes(_ rng: inout SeededGenerator, count: Int, from alphabet: [UInt8]?) -> [UInt8] {
         (0..<count).map { _ in alphabet?.randomElement(using: &rng) ?? UInt8.random(in: 0...255, using: &rng) }
     }
 
     /// One of: random bytes, random grammar, or a fixture with one to three kinds of damage.
-    static func input(_ rng: inout StraceLogFuzzRandom, seeds: [[UInt8]]) -> [UInt8] {
+    static func input(_ rng: inout SeededGenerator, seeds: [[UInt8]]) -> [UInt8] {
         switch Int.random(in: 0..<6, using: &rng) {
         case 0: return randomBytes(&rng, count: Int.random(in: 0...4096, using: &rng), from: nil)
         case 1: return randomBytes(&rng, count: Int.random(in: 0...4096, using: &rng), from: grammar)
@@ -61,7 +49,7 @@ struct StraceLogFuzzTests {
     func fuzzParser() throws {
         let names = StraceLogFixtures.singleFiles.map(StraceLogFixtures.path) + StraceLogFixtures.perThreadFiles
         let seeds = try names.map { try StraceLogTestFiles.contents(of: $0) }
-        var rng = StraceLogFuzzRandom(seed: 0x6D61_7074_7261_6365)
+        var rng = SeededGenerator(seed: 0x6D61_7074_7261_6365)
         let clock = ContinuousClock()
         let start = clock.now
         var inputs = 0
@@ -90,7 +78,7 @@ struct StraceLogFuzzTests {
     @Test("damaged files through the streaming reader give a log or a one-line error")
     func fuzzReader() throws {
         let seeds = try StraceLogFixtures.singleFiles.map { try StraceLogFixtures.bytes($0) }
-        var rng = StraceLogFuzzRandom(seed: 0x7374_7261_6365_6666)
+        var rng = SeededGenerator(seed: 0x7374_7261_6365_6666)
         for round in 0..<40 {
             let bytes = Self.input(&rng, seeds: seeds)
             let path = try StraceLogTestFiles.write(bytes, stem: "fuzz")
