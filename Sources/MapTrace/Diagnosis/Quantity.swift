@@ -3,7 +3,12 @@ enum Quantity {
     /// "2 MiB", "1 GiB", "6122 MiB", "64 kB": whole GiB when exact, else MiB (a tenth shown
     /// below 100 MiB, where it matters), as the sizes in DPDK's and the kernel's messages.
     static func bytes(_ value: UInt64) -> String {
-        let gib: UInt64 = 1 << 30, mib: UInt64 = 1 << 20
+        let tib: UInt64 = 1 << 40, gib: UInt64 = 1 << 30, mib: UInt64 = 1 << 20
+        if value >= tib {  // address-space sizes: exact MiB would be a wall of digits
+            if value % tib == 0 { return "\(value / tib) TiB" }
+            let tenths = value / (tib / 10)
+            return "\(tenths / 10).\(tenths % 10) TiB"
+        }
         if value >= gib, value % gib == 0 { return "\(value / gib) GiB" }
         if value >= mib {
             if value % mib == 0 || value >= 100 * mib { return "\(value / mib) MiB" }

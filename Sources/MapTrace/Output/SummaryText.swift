@@ -13,9 +13,14 @@ public enum SummaryText {
             lines.append("  pid \(p.pid) (\(command))\(end)")
             lines.append("    hugetlbfs: \(p.hugetlbfsFilesOpened) files opened, \(p.hugetlbMappings) mappings made")
             for (size, bytes) in p.bytesMappedByPageSize.sorted(by: { $0.key < $1.key }) {
-                lines.append("    \(ByteCount.text(size)) pages: \(ByteCount.text(bytes)) mapped")
+                lines.append("    \(Quantity.bytes(size)) pages: \(Quantity.bytes(bytes)) mapped")
             }
             lines.append("    peak mapping count: \(p.peakMapCount)")
+            if let failure = p.firstFailure, let before = p.hugetlbMappingsAtFailure {
+                let after = p.hugetlbMappings - before
+                lines.append("    first failure: \(failure) after \(before) hugetlb mappings; "
+                             + (after > 0 ? "the process went on and made \(after) more" : "it made no more after it"))
+            }
             if !p.failuresByErrno.isEmpty {
                 let failures = p.failuresByErrno.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
                 lines.append("    failed calls: \(failures)")

@@ -54,7 +54,7 @@ public final class TextSink: TraceSink {
     public func status(_ status: LiveStatus) {
         guard options.liveStatus, !options.quiet, let console = console ?? (out.isTerminal ? out : nil), console.isTerminal else { return }
         console.status("maptrace: pid \(status.pid)  maps \(status.mapCount)/\(status.maxMapCount)  "
-                       + "hugetlbfs files \(status.hugetlbfsFiles)  mapped \(ByteCount.text(status.hugetlbBytes))")
+                       + "hugetlbfs files \(status.hugetlbfsFiles)  mapped \(Quantity.bytes(status.hugetlbBytes))")
     }
 
     /// Text that must be seen even when the trace goes to a file: on both.
@@ -97,20 +97,4 @@ public final class TextSink: TraceSink {
 
     private static let busCodes: [Int32: String] = [1: "BUS_ADRALN", 2: "BUS_ADRERR", 3: "BUS_OBJERR", 4: "BUS_MCEERR_AR", 5: "BUS_MCEERR_AO"]
     private static let segvCodes: [Int32: String] = [1: "SEGV_MAPERR", 2: "SEGV_ACCERR", 3: "SEGV_BNDERR", 4: "SEGV_PKUERR"]
-}
-
-/// Byte counts as people read them: 982 MiB, 2 MiB, 1 GiB, 4 KiB.
-public enum ByteCount {
-    public static func text(_ bytes: UInt64) -> String {
-        let units: [(UInt64, String)] = [(1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")]
-        for (size, name) in units where bytes >= size {
-            return bytes % size == 0 ? "\(bytes / size) \(name)" : String(format1(Double(bytes) / Double(size))) + " \(name)"
-        }
-        return "\(bytes) B"
-    }
-
-    private static func format1(_ value: Double) -> String {
-        let tenths = Int((value * 10).rounded())
-        return "\(tenths / 10).\(tenths % 10)"
-    }
 }

@@ -10,7 +10,7 @@ public enum ReportText {
         lines.append("  \(h.mode == "attach" ? "attached" : "ran") \(h.command.joined(separator: " "))")
         lines.append("  on \(h.host), Linux \(h.kernel) \(h.arch), \(ISO8601DateFormatter().string(from: start)); maptrace \(h.maptrace), log format \(h.format)")
         if let system = h.system {
-            let pools = system.pools.map { "\(ByteCount.text($0.pageSize)) pages \($0.total) (free \($0.free), reserved \($0.reserved))" }
+            let pools = system.pools.map { "\(Quantity.bytes($0.pageSize)) pages \($0.total) (free \($0.free), reserved \($0.reserved))" }
             lines.append("  at the start: vm.max_map_count \(system.maxMapCount.map(String.init) ?? "?")"
                          + (pools.isEmpty ? "" : "; " + pools.joined(separator: "; ")))
         }

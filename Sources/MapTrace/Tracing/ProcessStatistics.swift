@@ -9,6 +9,10 @@ public struct ProcessStatistics: Sendable, Codable, Equatable {
     /// Failed calls by errno name.
     public var failuresByErrno: [String: Int] = [:]
     public var peakMapCount = 0
+    /// The first failure diagnosed in this process ("mmap ENOMEM"), and how many hugetlb mappings
+    /// it had made by then: a newer EAL survives a failed mmap and goes on with fewer pages.
+    public var firstFailure: String?
+    public var hugetlbMappingsAtFailure: Int?
     public var exitStatus: Int32?
     public var killedBy: String?
 

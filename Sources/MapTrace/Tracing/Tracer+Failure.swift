@@ -39,6 +39,8 @@ extension Tracer {
     }
 
     private func explain(_ failed: FailedCall, process: TracedProcess) {
+        process.statistics.firstFailure = failed.syscall + (failed.errno != 0 ? " " + errnoName(failed.errno) : "")
+        process.statistics.hugetlbMappingsAtFailure = process.statistics.hugetlbMappings
         let snapshot = Snapshot.read(pid: process.pid, call: failed)
         if let kernel = snapshot.process?.mapCount, kernel != process.space.count {
             sink.handle(.drift(time: failed.time, pid: process.pid, model: process.space.count, kernel: kernel))
