@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/vfs.h>
+#include <sys/user.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -117,6 +118,25 @@ pid_t mt_spawn_traced(const char *path, char *const argv[], char *const envp[],
     /* Seized while group-stopped: it re-traps as PTRACE_EVENT_STOP; SIGCONT ends the stop. */
     kill(pid, SIGCONT);
     return pid;
+}
+
+int mt_clear_clone_untraced(pid_t pid, int is_clone3, uint64_t clone_args) {
+    const uint64_t untraced = 0x00800000; /* CLONE_UNTRACED */
+    if (is_clone3) {
+        errno = 0;
+        long flags = ptrace(PTRACE_PEEKDATA, pid, (void *)(uintptr_t)clone_args, 0);
+        if (flags == -1 && errno) return -errno;
+        if (!((uint64_t)flags & untraced)) return 0;
+        if (ptrace(PTRACE_POKEDATA, pid, (void *)(uintptr_t)clone_args, (void *)((uint64_t)flags & ~untraced)) < 0)
+            return -errno;
+        return 1;
+    }
+    struct user_regs_struct regs;
+    if (ptrace(PTRACE_GETREGS, pid, 0, &regs) < 0) return -errno;
+    if (!(regs.rdi & untraced)) return 0;
+    regs.rdi &= ~untraced;
+    if (ptrace(PTRACE_SETREGS, pid, 0, &regs) < 0) return -errno;
+    return 1;
 }
 
 static ssize_t peek_read(pid_t pid, uint64_t addr, char *buf, size_t size, int stop_at_nul) {

@@ -110,6 +110,19 @@ struct TracerTests {
         #expect(free.stdout.contains("single-threaded cpus \(all)"))
     }
 
+    @Test("a child made with CLONE_UNTRACED stays traced, and its memory calls work")
+    func cloneUntraced() {
+        let traced = Fixture.run([maptrace, "--no-status", "--all", "--", hugeprobe, "untraced"])
+        #expect(traced.status == 0, "\(traced.stdout)\(traced.stderr)")
+        #expect(traced.stdout.contains("untraced child mmap: ok"))
+        #expect(traced.stderr.contains("asked for an untraced child (CLONE_UNTRACED); maptrace cleared the flag"))
+        // the child's own mmap is traced, under the child's pid
+        let lines = traced.stderr.split(separator: "\n")
+        let parent = lines.first { $0.contains("] execve(") }?.split(separator: "]").first
+        let child = lines.first { $0.contains("] mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x") }?.split(separator: "]").first
+        #expect(parent != nil && child != nil && parent != child, "\(traced.stderr)")
+    }
+
     @Test("a 32-bit system call (int 0x80) stops the process with a message, not a silent gap")
     func foreignArchitecture() {
         let bare = Fixture.run([hugeprobe, "int80"])

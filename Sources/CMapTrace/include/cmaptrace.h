@@ -43,6 +43,11 @@ void mt_bpf_free(mt_bpf *prog);
 pid_t mt_spawn_traced(const char *path, char *const argv[], char *const envp[],
                       const mt_bpf *prog, unsigned long options);
 
+/* Clears CLONE_UNTRACED in a clone (first argument register) or a clone3 (the flags of the
+ * struct clone_args at `clone_args`) held at its seccomp stop, so that the child stays traced.
+ * Returns 1 when the flag was set and is now clear, 0 when it was not set, -errno on failure. */
+int mt_clear_clone_untraced(pid_t pid, int is_clone3, uint64_t clone_args);
+
 /* Reads from the tracee's memory; -errno on failure. */
 ssize_t mt_read_string(pid_t pid, uint64_t addr, char *buf, size_t size);
 ssize_t mt_read_mem(pid_t pid, uint64_t addr, void *buf, size_t size);

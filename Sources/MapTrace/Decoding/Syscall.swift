@@ -56,3 +56,8 @@ public enum Syscall: UInt16, CaseIterable, Sendable, Codable {
 
 /// The filter's code for a memory call made through the 32-bit entry (int 0x80 on x86_64).
 let foreignArchCode: UInt16 = 0x7fff
+/// The filter's codes for clone with CLONE_UNTRACED and for every clone3 (whose flags live in
+/// memory, out of the filter's reach): a child created untraced would keep the filter with no
+/// tracer, and every memory call it makes would fail with ENOSYS.
+let cloneUntracedCode: UInt16 = 0x7ffe
+let clone3Code: UInt16 = 0x7ffd

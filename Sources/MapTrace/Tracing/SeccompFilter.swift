@@ -22,6 +22,12 @@ final class SeccompFilter {
             rc = seccomp_rule_add_array(ctx, SeccompFilter.trace(call.rawValue), nr, 0, nil)
             guard rc == 0 else { throw MapTraceError.seccomp("rule for \(call.name): \(errnoName(-rc))") }
         }
+        // clone(CLONE_UNTRACED): only when the flag is set; clone3: always (its flags are in memory)
+        var untraced = scmp_arg_cmp(arg: 0, op: SCMP_CMP_MASKED_EQ, datum_a: 0x0080_0000, datum_b: 0x0080_0000)
+        rc = seccomp_rule_add_array(ctx, SeccompFilter.trace(cloneUntracedCode), seccomp_syscall_resolve_name("clone"), 1, &untraced)
+        guard rc == 0 else { throw MapTraceError.seccomp("rule for clone: \(errnoName(-rc))") }
+        rc = seccomp_rule_add_array(ctx, SeccompFilter.trace(clone3Code), seccomp_syscall_resolve_name("clone3"), 0, nil)
+        guard rc == 0 else { throw MapTraceError.seccomp("rule for clone3: \(errnoName(-rc))") }
         var prog = mt_bpf()
         rc = mt_bpf_export(UnsafeMutableRawPointer(ctx), &prog)
         guard rc == 0 else { throw MapTraceError.seccomp("export: \(errnoName(-rc))") }

@@ -22,6 +22,10 @@ extension Tracer {
             foreignCall(thread, number: UInt64(info.seccomp.nr))
             return
         }
+        if code == cloneUntracedCode || code == clone3Code {
+            keepTraced(thread, isClone3: code == clone3Code, cloneArgs: UInt64(info.seccomp.args.0))
+            return
+        }
         guard let call = Syscall(rawValue: code) else { resume(thread); return }
         begin(thread, call: call, args: SyscallArguments(info.seccomp.args))
         resume(thread)
@@ -236,6 +240,17 @@ extension Tracer {
                 process.space = AddressSpace(maps)
             }
         }
+    }
+
+    /// A clone that asked for CLONE_UNTRACED: the child would keep the seccomp filter with no
+    /// tracer, and all its memory calls would fail with ENOSYS. The flag is cleared, as strace does.
+    private func keepTraced(_ thread: TracedThread, isClone3: Bool, cloneArgs: UInt64) {
+        if mt_clear_clone_untraced(thread.tid, isClone3 ? 1 : 0, cloneArgs) == 1 && !warnedUntraced {
+            warnedUntraced = true
+            Console.error("maptrace: pid \(thread.process.pid) asked for an untraced child (CLONE_UNTRACED); maptrace "
+                          + "cleared the flag, since under its seccomp filter an untraced child's memory calls would all fail")
+        }
+        resume(thread)
     }
 
     /// A memory call through the 32-bit entry: maptrace decodes x86_64 calls only, and stops

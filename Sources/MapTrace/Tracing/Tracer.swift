@@ -57,6 +57,7 @@ public final class Tracer {
     public internal(set) var commandStarted = false
     let defaultHugePageSize = MountTable.defaultHugePageSize()
     var placement = CPUPlacement()
+    var warnedUntraced = false
 
     static let seizeOptions: UInt64 =
         UInt64(PTRACE_O_TRACESYSGOOD.rawValue) | UInt64(PTRACE_O_TRACECLONE.rawValue)

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -153,6 +154,19 @@ static int scenario_affinity(void) {
     return 0;
 }
 
+/* A child made with CLONE_UNTRACED maps memory: under a tracer's seccomp filter it must still work. */
+static int scenario_untraced(void) {
+    long child = syscall(SYS_clone, CLONE_UNTRACED | SIGCHLD, 0, 0, 0, 0);
+    if (child == 0) {
+        void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        printf("untraced child mmap: %s\n", p == MAP_FAILED ? strerror(errno) : "ok");
+        _exit(p == MAP_FAILED);
+    }
+    int status = 0;
+    waitpid((pid_t)child, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
 static int scenario_shm(unsigned long bytes) {
     int id = shmget(IPC_PRIVATE, bytes, IPC_CREAT | SHM_HUGETLB | 0600);
     if (id < 0) { printf("shmget failed: %s\n", strerror(errno)); return 1; }
@@ -196,7 +210,7 @@ int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IONBF, 0);
     if (argc < 2) {
         fprintf(stderr, "usage: hugeprobe files DIR | until-fail DIR MAX | anon N | bytes N [locked|noreserve] | "
-                        "segv | sigbus-handled | affinity | int80 | noreserve PAGES | shm BYTES | memfd PAGES | create DIR N\n");
+                        "segv | sigbus-handled | affinity | int80 | untraced | noreserve PAGES | shm BYTES | memfd PAGES | create DIR N\n");
         return 64;
     }
     const char *s = argv[1];
@@ -213,6 +227,7 @@ int main(int argc, char **argv) {
     if (!strcmp(s, "sigbus-handled")) return scenario_sigbus_handled();
     if (!strcmp(s, "noreserve") && argc > 2) return scenario_noreserve(atol(argv[2]));
     if (!strcmp(s, "affinity")) return scenario_affinity();
+    if (!strcmp(s, "untraced")) return scenario_untraced();
     if (!strcmp(s, "int80")) {
         /* getpid through the 32-bit entry (i386 number 20) */
         long r;
