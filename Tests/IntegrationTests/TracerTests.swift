@@ -160,6 +160,23 @@ struct TracerTests {
         #expect(gone.stderr == "maptrace: -p 999999999: no such process\n")
     }
 
+    @Test("when maptrace is killed, the command it launched dies with it (EXITKILL)")
+    func exitKill() throws {
+        let tracer = try Fixture.start([maptrace, "--no-status", "--all", "--", "/bin/sleep", "30"])
+        #expect(tracer.waitForOutput(containing: "execve(\"/bin/sleep\"", timeout: 10))
+        let children = (try? Fixture.readFile("/proc/\(tracer.pid)/task/\(tracer.pid)/children")) ?? ""
+        let sleeper = try #require(children.split(separator: " ").first.flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+        tracer.send(SIGKILL)
+        _ = tracer.wait(timeout: 10)
+        var gone = false
+        for _ in 0..<100 where !gone {
+            usleep(20_000)
+            let state = (try? Fixture.readFile("/proc/\(sleeper)/status")) ?? ""
+            gone = state.isEmpty || state.contains("State:\tZ")
+        }
+        #expect(gone, "the launched sleep must not outlive maptrace")
+    }
+
     @Test("-p refuses a process another tracer holds, and names that tracer")
     func alreadyTraced() throws {
         let sleeper = try Fixture.start(["strace", "-o", "/dev/null", "sleep", "20"])
