@@ -13,8 +13,7 @@ public enum FailureAction: String, Sendable, CaseIterable {
 
 public struct TraceOptions: Sendable {
     public var onFailure: FailureAction = .continue
-    /// Run the stop loop on the same CPU as the tracee: a ptrace stop costs about 9 µs there
-    /// against 33 µs across CPUs (PTRACE-NOTES.md). nil leaves scheduling alone.
+    /// Run maptrace and the launched command on this CPU for the whole run (--cpu).
     public var tracerCPU: Int32?
     /// Share a CPU with the launched command while it is single-threaded (see CPUPlacement).
     public var colocate = true
