@@ -45,7 +45,8 @@ public enum MapCountChart {
         var svg: [String] = []
         svg.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">")
         svg.append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>")
-        let title = "memory map areas of pid \(pid.map(String.init) ?? "?") (\(escape(log.header.command.first ?? "")))"
+        let program = log.header.command.first.map { $0.split(separator: "/").last.map(String.init) ?? $0 } ?? ""
+        let title = "memory map areas of pid \(pid.map(String.init) ?? "?") (\(program))"
         svg.append("<text x=\"\(Int(left))\" y=\"22\" font-size=\"14\">\(escape(title))</text>")
         // axes and ticks
         svg.append("<line x1=\"\(left)\" y1=\"\(height - bottom)\" x2=\"\(width - right)\" y2=\"\(height - bottom)\" stroke=\"black\"/>")
@@ -63,8 +64,9 @@ public enum MapCountChart {
         }
         svg.append(polyline(points.map { ($0.time, $0.count) }, color: "#1f5fbf"))
         svg.append(polyline(points.map { ($0.time, $0.hugetlb) }, color: "#2a9d3a"))
-        svg.append("<text x=\"\(fmt(left + 10))\" y=\"\(fmt(top + 14))\" fill=\"#1f5fbf\">all mappings</text>")
-        svg.append("<text x=\"\(fmt(left + 10))\" y=\"\(fmt(top + 30))\" fill=\"#2a9d3a\">hugetlb mappings</text>")
+        // the legend sits low on the right, where the curves of a run that grows from zero are not
+        svg.append("<text x=\"\(fmt(width - right - 10))\" y=\"\(fmt(height - bottom - 28))\" text-anchor=\"end\" fill=\"#1f5fbf\">all mappings</text>")
+        svg.append("<text x=\"\(fmt(width - right - 10))\" y=\"\(fmt(height - bottom - 12))\" text-anchor=\"end\" fill=\"#2a9d3a\">hugetlb mappings</text>")
         if let failureTime, let last = points.last(where: { $0.time <= failureTime }) ?? points.last {
             svg.append("<circle cx=\"\(fmt(x(failureTime)))\" cy=\"\(fmt(y(last.count)))\" r=\"5\" fill=\"#c00\"/>")
             svg.append("<text x=\"\(fmt(x(failureTime) - 8))\" y=\"\(fmt(y(last.count) + 18))\" text-anchor=\"end\" fill=\"#c00\">first failure: \(escape(failureCause ?? "")) at \(last.count) mappings</text>")
