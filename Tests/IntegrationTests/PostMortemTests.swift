@@ -138,6 +138,25 @@ struct PostMortemTests {
         #expect(undercount.stdout.contains("no mprotect calls"))
     }
 
+    @Test("replay reads strace -f of l2fwd forwarding on several threads without a parse error", Fixture.privileged)
+    func replayOfThreadedRun() throws {
+        let stage = try HugetlbStage(pages: 8)
+        defer { stage.restore() }
+        let log = temporary("strace-threads.log")
+        defer { unlink(log) }
+        let traced = Fixture.run(["strace", "-f", "-y", "-tt", "-o", log, l2fwd, "-m", "8", "--mem-mode", "on-demand",
+                                  "--huge-dir", stage.mount.path, "-l", "0-1", "--vdev", "net_ring0", "--vdev", "net_ring1",
+                                  "--", "-p", "0x3", "-T", "0", "--duration", "1"])
+        #expect(traced.status == 0, "\(traced.stderr)")
+        let text = try Fixture.readFile(log)
+        let pids = Set(text.split(separator: "\n").compactMap { $0.split(separator: " ").first })
+        #expect(pids.count >= 3, "the main thread and the forwarding threads")
+        let replay = Fixture.run([maptrace, "replay", log])
+        #expect(replay.status == 0, "\(replay.stdout)")
+        #expect(replay.stdout.contains("no memory call failed in this log"))
+        #expect(!replay.stdout.contains("could not be read"), "\(replay.stdout)")
+    }
+
     @Test("check predicts the max_map_count failure of an EAL that maps every free page, and says what passes", Fixture.privileged)
     func preflight() throws {
         let stage = try HugetlbStage(pages: 400)

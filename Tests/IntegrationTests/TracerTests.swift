@@ -76,6 +76,31 @@ struct TracerTests {
         #expect(ours == theirs)
     }
 
+    @Test("-o sends the trace to a file; the summary still reaches stderr")
+    func outputFile() throws {
+        let file = NSTemporaryDirectory() + "maptrace-o-\(getpid()).trace"
+        defer { unlink(file) }
+        let result = Fixture.run([maptrace, "--no-status", "--all", "-o", file, "--", hugeprobe, "anon", "3"])
+        #expect(result.status == 0)
+        let trace = try Fixture.readFile(file)
+        #expect(trace.contains("] execve(\"\(hugeprobe)\""))
+        #expect(trace.contains("mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x"))
+        #expect(!result.stderr.contains("execve("), "the calls go to the file only")
+        #expect(result.stderr.contains("maptrace: summary"))
+    }
+
+    @Test("on a terminal a one-line live status shows the mapping count against the limit")
+    func liveStatus() {
+        // script(1) gives maptrace a terminal; the status line is redrawn in place with \r and ESC[K
+        let result = Fixture.run(["script", "-qec", "\(maptrace) -- /bin/sh -c 'for i in 1 2 3 4 5 6 7 8; do sleep 0.1; /bin/true; done'", "/dev/null"])
+        #expect(result.status == 0, "\(result.stdout)")
+        let max = (try? Fixture.readFile("/proc/sys/vm/max_map_count"))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+        #expect(result.stdout.contains("\r\u{1B}[Kmaptrace: pid "))
+        #expect(result.stdout.contains("/\(max)  hugetlbfs files 0  mapped 0 bytes"))
+        let piped = Fixture.run([maptrace, "-q", "--", "/bin/true"])
+        #expect(!piped.stderr.contains("\u{1B}[K"), "no status line when stderr is not a terminal")
+    }
+
     @Test("the exit status is the command's, and 128+N when signal N killed it")
     func exitStatus() {
         let seven = Fixture.run([maptrace, "-q", "--", "/bin/sh", "-c", "exit 7"])
