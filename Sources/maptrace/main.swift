@@ -8,6 +8,14 @@ struct MapTraceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "maptrace",
         abstract: "Why did mmap fail? Trace a dataplane's hugetlbfs and memory calls and explain the first failure.",
+        usage: """
+        maptrace [OPTIONS] -- COMMAND [ARGS...]
+               maptrace [OPTIONS] -p PID
+               maptrace report [--json] [--all] [--svg FILE] LOG
+               maptrace replay [OPTIONS] STRACE-LOG...
+               maptrace check [-p PID] [--json]
+        """,
+        discussion: "The tracing options are listed by `maptrace help trace`; the man page is man/maptrace.1.",
         version: maptraceVersion,
         subcommands: [TraceCommand.self, ReportCommand.self, ReplayCommand.self, CheckCommand.self],
         defaultSubcommand: TraceCommand.self)
