@@ -13,8 +13,14 @@ let package = Package(
     targets: [
         // libseccomp through pkg-config (Debian: libseccomp-dev).
         .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
-        // The C shim: only what Swift cannot call (variadic ptrace, fork → filter → exec, GNU-only calls).
-        .target(name: "CMapTrace", dependencies: ["CSeccomp"], cSettings: [.define("_GNU_SOURCE")]),
+        // The C shim: only what Swift cannot call (variadic ptrace, fork → filter → exec, GNU-only calls,
+        // libunwind's macros). libunwind's remote unwinder (Debian: libunwind-dev) gives the failing
+        // call's stack; it needs liblzma after it on the link line.
+        .target(
+            name: "CMapTrace", dependencies: ["CSeccomp"], cSettings: [.define("_GNU_SOURCE")],
+            linkerSettings: [.linkedLibrary("unwind-ptrace"), .linkedLibrary("unwind-generic"),
+                             .linkedLibrary("unwind"), .linkedLibrary("lzma")]
+        ),
         .target(name: "MapTrace", dependencies: ["CMapTrace", "CSeccomp"]),
         .executableTarget(
             name: "maptrace",

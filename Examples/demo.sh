@@ -15,7 +15,7 @@ OUT=${OUT:-/tmp/maptrace-demo}
 
 [ "$(id -u)" = 0 ] || { echo "demo: run as root (it reserves huge pages and lowers vm.max_map_count)" >&2; exit 1; }
 
-packages=(libseccomp-dev libpcap-dev pkg-config)
+packages=(libseccomp-dev libpcap-dev libunwind-dev pkg-config)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -15,6 +15,8 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
+#include <stdio.h>
+#include <libunwind-ptrace.h>
 
 long mt_ptrace(int request, pid_t pid, uint64_t addr, uint64_t data) {
     return ptrace((enum __ptrace_request)request, pid, (void *)(uintptr_t)addr,
@@ -233,4 +235,34 @@ int mt_statfs(const char *path, mt_fsinfo *out) {
     out->files = (uint64_t)fs.f_files;
     out->ffree = (uint64_t)fs.f_ffree;
     return 0;
+}
+
+int mt_backtrace(pid_t tid, uint64_t *ips, char *names, size_t name_size, int max) {
+    unw_addr_space_t space = unw_create_addr_space(&_UPT_accessors, 0);
+    if (!space) return -1;
+    void *context = _UPT_create(tid);
+    if (!context) { unw_destroy_addr_space(space); return -1; }
+    unw_cursor_t cursor;
+    int n = 0;
+    if (unw_init_remote(&cursor, space, context) == 0) {
+        do {
+            unw_word_t ip = 0, offset = 0;
+            if (unw_get_reg(&cursor, UNW_REG_IP, &ip) != 0 || ip == 0) break;
+            ips[n] = ip;
+            char *name = names + (size_t)n * name_size;
+            name[0] = 0;
+            char symbol[256];
+            unw_proc_info_t info;
+            /* A stripped library offers only exported names, and libunwind returns the nearest
+             * one before ip even when it belongs to another function: keep a name only when it
+             * starts where the unwind tables say this frame's function starts. */
+            if (unw_get_proc_name(&cursor, symbol, sizeof symbol, &offset) == 0 &&
+                unw_get_proc_info(&cursor, &info) == 0 && ip - offset == info.start_ip)
+                snprintf(name, name_size, "%s+0x%lx", symbol, (unsigned long)offset);
+            n++;
+        } while (n < max && unw_step(&cursor) > 0);
+    }
+    _UPT_destroy(context);
+    unw_destroy_addr_space(space);
+    return n;
 }

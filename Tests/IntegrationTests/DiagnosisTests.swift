@@ -35,6 +35,9 @@ struct DiagnosisTests {
         #expect(value >= 400 + 40)
         #expect(run.result.stderr.contains("cause:"))
         #expect(run.result.stderr.contains("max_map_count (confirmed)"))
+        // the code that made the call, as strace -k would show it: l2fwd's EAL-style page mapping
+        let from = run.result.stderr.split(separator: "\n").first { $0.hasPrefix("  from:") } ?? ""
+        #expect(from.contains("__mmap") && from.contains("l2fwd.HugepageMemory.") && from.contains("(l2fwd)"), "\(from)")
         #expect(mount.files.isEmpty, "l2fwd removes its page files: \(mount.files.prefix(3))")
     }
 

@@ -48,6 +48,11 @@ pid_t mt_spawn_traced(const char *path, char *const argv[], char *const envp[],
  * Returns 1 when the flag was set and is now clear, 0 when it was not set, -errno on failure. */
 int mt_clear_clone_untraced(pid_t pid, int is_clone3, uint64_t clone_args);
 
+/* The stopped thread's stack, innermost first: up to `max` return addresses in `ips`, and for
+ * each the enclosing function's symbol and offset ("name+0x1f") in `names`, `name_size` bytes
+ * apiece, empty when no symbol covers it. Returns the number of frames, or -1. */
+int mt_backtrace(pid_t tid, uint64_t *ips, char *names, size_t name_size, int max);
+
 /* Reads from the tracee's memory; -errno on failure. */
 ssize_t mt_read_string(pid_t pid, uint64_t addr, char *buf, size_t size);
 ssize_t mt_read_mem(pid_t pid, uint64_t addr, void *buf, size_t size);

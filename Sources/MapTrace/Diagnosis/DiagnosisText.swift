@@ -17,6 +17,7 @@ public enum DiagnosisText {
         }
         var block = Block()
         if !call.text.isEmpty { block.add("call", call.text) }
+        if let stack = call.stack, !stack.isEmpty { block.add("from", words(stack.joined(separator: " ← "))) }
         block.add("cause", "\(diagnosis.cause.rawValue) (\(diagnosis.certainty.rawValue))")
         block.add("evidence", words(diagnosis.evidence.sentence))
         if let setBy = diagnosis.setBy { block.more("set by \(setBy)") }

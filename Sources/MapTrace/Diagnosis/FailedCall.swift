@@ -20,6 +20,10 @@ public struct FailedCall: Codable, Sendable, Equatable {
     public var signalAddress: UInt64?
     /// Seconds since the epoch.
     public var time: Double
+    /// The code that made the call, innermost frame first ("mmap64 (libc.so.6)"), as strace -k
+    /// shows it; nil when it could not be unwound (a log replayed, a stripped binary without
+    /// unwind tables).
+    public var stack: [String]?
 
     public init(pid: Int32, tid: Int32, syscall: String, args: [UInt64], errno: Int32, text: String,
                 path: String? = nil, hugetlbPageSize: UInt64? = nil, signalAddress: UInt64? = nil,

@@ -73,5 +73,59 @@ final class TraceeReader {
     }
 }
 
+extension TraceeReader {
+    /// The stopped thread's stack as "function (file)" frames, innermost first: libunwind's
+    /// remote unwinder, with the file and offset from the process's maps where no symbol covers a
+    /// frame, and Swift names demangled.
+    func stack(tid: Int32, maps: [Mapping], limit: Int = 12) -> [String] {
+        let nameSize = 256
+        var ips = [UInt64](repeating: 0, count: limit)
+        var names = [CChar](repeating: 0, count: limit * nameSize)
+        let count = Int(mt_backtrace(tid, &ips, &names, nameSize, Int32(limit)))
+        guard count > 0 else { return [] }
+        return (0..<count).map { i in
+            let symbol = names.withUnsafeBufferPointer { buffer in
+                String(decoding: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[(i * nameSize)..<((i + 1) * nameSize)])
+                    .prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            let mapping = maps.first { $0.start <= ips[i] && ips[i] < $0.end }
+            let file = mapping?.path.map { String($0.split(separator: "/").last ?? Substring($0)) } ?? "?"
+            if symbol.isEmpty {
+                let offset = mapping.map { ips[i] - $0.start + $0.offset } ?? ips[i]
+                return "\(file)+0x\(String(offset, radix: 16))"
+            }
+            return "\(Demangle.name(symbol)) (\(file))"
+        }
+    }
+}
+
+/// Swift symbol names as people read them, through the runtime's own demangler.
+enum Demangle {
+    @_silgen_name("swift_demangle")
+    private static func swiftDemangle(_ name: UnsafePointer<CChar>?, _ length: Int, _ buffer: UnsafeMutablePointer<CChar>?,
+                                      _ bufferSize: UnsafeMutablePointer<Int>?, _ flags: UInt32) -> UnsafeMutablePointer<CChar>?
+
+    /// "$s5l2fwd13HugepageMemoryV3mapyyF+0x2a" → "l2fwd.HugepageMemory.map() + 0x2a"; C names unchanged.
+    static func name(_ symbol: String) -> String {
+        var base = symbol, offset = ""
+        if let plus = symbol.lastIndex(of: "+") {
+            base = String(symbol[..<plus])
+            offset = "+" + symbol[symbol.index(after: plus)...]
+        }
+        guard base.hasPrefix("$s") || base.hasPrefix("_$s") else { return symbol }
+        guard let demangled = base.withCString({ swiftDemangle($0, strlen($0), nil, nil, 0) }) else { return symbol }
+        defer { free(demangled) }
+        var text = String(cString: demangled)
+        // a private declaration reads "Type.(name in _4F3A…)": keep the name
+        while let open = text.range(of: ".("), let inRange = text.range(of: " in _", range: open.upperBound..<text.endIndex),
+              let close = text[inRange.upperBound...].firstIndex(of: ")") {
+            text.replaceSubrange(open.lowerBound...close, with: "." + text[open.upperBound..<inRange.lowerBound])
+        }
+        // the signature is noise in a stack line: keep the name up to its argument list
+        if let paren = text.firstIndex(of: "(") { text = String(text[..<paren]) }
+        return text + offset
+    }
+}
+
 /// HUGETLBFS_MAGIC from include/uapi/linux/magic.h.
 let hugetlbfsMagic: UInt64 = 0x9584_58f6

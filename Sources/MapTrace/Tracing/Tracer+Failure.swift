@@ -14,10 +14,11 @@ extension Tracer {
         let call = event.call
         // brk reports a refusal by returning the old break; glibc turns it into ENOMEM.
         let errnoValue = call.syscall == .brk && call.errno == 0 ? ENOMEM : call.errno
-        let failed = FailedCall(pid: event.pid, tid: event.tid, syscall: call.syscall.name, args: call.args.array,
+        var failed = FailedCall(pid: event.pid, tid: event.tid, syscall: call.syscall.name, args: call.args.array,
                                 errno: errnoValue, text: CallText.render(call),
                                 path: call.fdPath ?? call.string, hugetlbPageSize: event.hugePageSize,
                                 time: event.time)
+        failed.stack = reader.stack(tid: thread.tid, maps: (try? MapsFile.read(pid: event.pid)) ?? [])
         sink.handle(.syscall(event))
         explain(failed, process: thread.process)
         act(on: thread)
