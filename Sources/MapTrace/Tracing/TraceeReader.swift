@@ -116,6 +116,8 @@ enum Demangle {
         guard let demangled = base.withCString({ swiftDemangle($0, strlen($0), nil, nil, 0) }) else { return symbol }
         defer { free(demangled) }
         var text = String(cString: demangled)
+        // an optimised build's "function signature specialization <Arg[1] = Dead> of f": keep f
+        while text.contains("specialization <"), let of = text.range(of: "> of ") { text = String(text[of.upperBound...]) }
         // a private declaration reads "Type.(name in _4F3A…)": keep the name
         while let open = text.range(of: ".("), let inRange = text.range(of: " in _", range: open.upperBound..<text.endIndex),
               let close = text[inRange.upperBound...].firstIndex(of: ")") {
