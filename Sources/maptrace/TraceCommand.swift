@@ -73,6 +73,7 @@ struct TraceCommand: ParsableCommand {
         options.tracerCPU = cpu
         options.colocate = !noColocate
         let tracer = Tracer(sink: sink, options: options)
+        logWriter?.writeHeader(command: pid.map { ["-p", String($0)] } ?? command, mode: pid == nil ? "launch" : "attach")
         if let pid {
             try tracer.attach(pid)
             Console.error("maptrace: attached to pid \(pid): no seccomp filter can be added to a running process, "
@@ -80,7 +81,6 @@ struct TraceCommand: ParsableCommand {
         } else {
             try tracer.launch(command)
         }
-        logWriter?.writeHeader(command: pid.map { ["-p", String($0)] } ?? command, mode: pid == nil ? "launch" : "attach")
         let status = tracer.run()
         text.finish()
         if let fatal = tracer.fatal { throw fatal }
