@@ -72,6 +72,23 @@ struct DiagnosisTests {
         #expect(result.stderr.contains("released pid \(held)"))
     }
 
+    @Test("-p: a process attached while running is diagnosed at its first failure, then left to finish", Fixture.privileged)
+    func attachedFailure() throws {
+        let stage = try HugetlbStage(pages: 4)
+        defer { stage.restore() }
+        let target = try Fixture.start([hugeprobe, "later", stage.mount.path, "10", "1.5"])
+        defer { target.send(SIGKILL); _ = target.wait(timeout: 5) }
+        #expect(target.waitForOutput(containing: "ready", timeout: 10))
+        let tracer = try Fixture.start([Fixture.binary("maptrace"), "--no-status", "-p", String(target.pid)])
+        defer { tracer.send(SIGKILL); _ = tracer.wait(timeout: 5) }
+        let result = tracer.wait(timeout: 60)
+        #expect(result.status == 1, "maptrace ends with the attached process's status: \(result.stderr)")
+        #expect(result.stderr.contains("attached to pid \(target.pid)"))
+        #expect(result.stderr.contains("cause:      hugepage_pool (confirmed)"), "\(result.stderr)")
+        #expect(result.stderr.contains("from:       __mmap"))
+        #expect(target.wait(timeout: 10).stdout.contains("mmap failed at 4: Cannot allocate memory"))
+    }
+
     @Test("more pages asked than free − reserved: hugepage_pool", Fixture.privileged)
     func hugepagePool() throws {
         let stage = try HugetlbStage(pages: 12)

@@ -209,13 +209,19 @@ static int scenario_create(long n) {
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IONBF, 0);
     if (argc < 2) {
-        fprintf(stderr, "usage: hugeprobe files DIR | until-fail DIR MAX | anon N | bytes N [locked|noreserve] | "
+        fprintf(stderr, "usage: hugeprobe files DIR | until-fail DIR MAX | later DIR MAX SECONDS | anon N | bytes N [locked|noreserve] | "
                         "segv | sigbus-handled | affinity | int80 | untraced | noreserve PAGES | shm BYTES | memfd PAGES | create DIR N\n");
         return 64;
     }
     const char *s = argv[1];
     if (!strcmp(s, "files") && argc > 2) { dir = argv[2]; return scenario_files(); }
     if (!strcmp(s, "until-fail") && argc > 3) { dir = argv[2]; return scenario_until_fail(atol(argv[3])); }
+    if (!strcmp(s, "later") && argc > 4) {  /* the same after a pause: time for a tracer to attach */
+        printf("ready\n");
+        usleep((useconds_t)(atof(argv[4]) * 1e6));
+        dir = argv[2];
+        return scenario_until_fail(atol(argv[3]));
+    }
     if (!strcmp(s, "anon") && argc > 2) return scenario_anon(atol(argv[2]));
     if (!strcmp(s, "bytes") && argc > 2) {
         int flags = 0;
