@@ -72,9 +72,14 @@ extension Tracer {
         }
     }
 
-    /// Keeps the failing thread in its ptrace stop until Enter on standard input or SIGINT.
+    /// Keeps the process frozen until Enter on standard input or SIGINT: the failing thread in
+    /// its ptrace stop, the others interrupted (their stops are collected, and they resumed, by the
+    /// loop afterwards).
     private func hold(_ thread: TracedThread) {
         let pid = thread.process.pid
+        for tid in thread.process.threads where tid != thread.tid {
+            _ = mt_ptrace(Int32(PTRACE_INTERRUPT.rawValue), tid, 0, 0)
+        }
         Console.error("maptrace: holding pid \(pid) at the failing call; read /proc/\(pid)/* now. "
               + "Press Enter (or send SIGINT to maptrace, pid \(getpid())) to let it go on.")
         var stdinOpen = isatty(0) != 0 || fcntl(0, F_GETFD) >= 0
