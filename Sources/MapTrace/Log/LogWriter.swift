@@ -33,8 +33,8 @@ public final class LogWriter: TraceSink {
 
     public func handle(_ event: TraceEvent) {
         switch event {
-        case .syscall(let e): write(record(e, later: nil))
-        case .laterFailure(let e): write(record(e, later: true))
+        case .syscall(let e): writeSyscall(e, later: nil)
+        case .laterFailure(let e): writeSyscall(e, later: true)
         case .signal(let time, let pid, let tid, let sig, let code, let address):
             write(SignalLogRecord(time: time, pid: pid, tid: tid, signal: signalName(sig), code: code, addr: address))
         case .exec(let time, let pid, let tid, let path, let argv):
@@ -51,20 +51,39 @@ public final class LogWriter: TraceSink {
 
     public func status(_ status: LiveStatus) {}
 
-    private func record(_ e: SyscallEvent, later: Bool?) -> SyscallLogRecord {
-        SyscallLogRecord(time: e.time, pid: e.pid, tid: e.tid, name: e.call.syscall.name, args: e.call.args.array,
-                         fields: CallFields.of(e.call), text: CallText.render(e.call),
-                         result: e.call.failed || e.call.neverReturned ? nil : e.call.result,
-                         errno: e.call.failed ? errnoName(e.call.errno) : nil,
-                         fdPath: e.call.fdPath ?? e.call.resultPath, hugetlb: e.touchesHugetlb, pageSize: e.hugePageSize,
-                         mapCount: e.mapCount, maxMapCount: e.maxMapCount, hugetlbMapCount: e.hugetlbMapCount,
-                         refused: e.refused, later: later)
+    /// A syscall record (the bulk of a log), with the keys of `SyscallLogRecord` in snake_case.
+    private func writeSyscall(_ e: SyscallEvent, later: Bool?) {
+        var line = JSONLine()
+        line.field("type", "syscall")
+        line.field("time", e.time)
+        line.field("pid", e.pid)
+        line.field("tid", e.tid)
+        line.field("name", e.call.syscall.name)
+        line.field("args", e.call.args.array)
+        line.field("fields", CallFields.of(e.call))
+        line.field("text", CallText.render(e.call))
+        line.field("result", e.call.failed || e.call.neverReturned ? nil : e.call.result)
+        line.field("errno", e.call.failed ? errnoName(e.call.errno) : nil)
+        line.field("fd_path", e.call.fdPath ?? e.call.resultPath)
+        line.field("hugetlb", e.touchesHugetlb)
+        line.field("page_size", e.hugePageSize)
+        line.field("map_count", e.mapCount)
+        line.field("max_map_count", e.maxMapCount)
+        line.field("hugetlb_map_count", e.hugetlbMapCount)
+        line.field("refused", e.refused)
+        line.field("later", later)
+        writeLine(line.finish())
     }
 
     private func write<T: Encodable>(_ value: T) {
         guard var data = try? encoder.encode(value) else { return }
         data.append(0x0A)
-        data.withUnsafeBytes { bytes in
+        writeLine(Array(data))
+    }
+
+    /// One write(2) per record: a line is whole in the file or not there at all.
+    private func writeLine(_ line: [UInt8]) {
+        line.withUnsafeBytes { bytes in
             var offset = 0
             while offset < bytes.count {
                 let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
