@@ -185,6 +185,18 @@ struct TracerTests {
         #expect(gone.stderr == "maptrace: -p 999999999: no such process\n")
     }
 
+    @Test("SIGTERM to maptrace is passed on to the launched command, whose status maptrace returns")
+    func signalPassedOn() throws {
+        let tracer = try Fixture.start([maptrace, "--no-status", "--all", "--", "/bin/sleep", "30"])
+        #expect(tracer.waitForOutput(containing: "execve(\"/bin/sleep\"", timeout: 10))
+        usleep(100_000)
+        tracer.send(SIGTERM)
+        let result = tracer.wait(timeout: 10)
+        #expect(!result.timedOut)
+        #expect(result.status == 128 + SIGTERM)
+        #expect(result.stderr.contains("+++ killed by SIGTERM +++"))
+    }
+
     @Test("when maptrace is killed, the command it launched dies with it (EXITKILL)")
     func exitKill() throws {
         let tracer = try Fixture.start([maptrace, "--no-status", "--all", "--", "/bin/sleep", "30"])
