@@ -138,6 +138,27 @@ struct PostMortemTests {
         #expect(undercount.stdout.contains("no mprotect calls"))
     }
 
+    @Test("replay of maptrace's own -o trace uses the live counts and skips its diagnosis lines", Fixture.privileged)
+    func replayOfOwnTrace() throws {
+        let stage = try HugetlbStage(pages: 300)
+        defer { stage.restore() }
+        let trace = temporary("own.trace")
+        defer { unlink(trace) }
+        let limit = try SystemSetting("/proc/sys/vm/max_map_count")
+        defer { limit.restore() }
+        try limit.set("200")
+        let live = Fixture.run([maptrace, "--no-status", "-o", trace, "--", hugeprobe, "until-fail", stage.mount.path, "300"])
+        limit.restore()
+        #expect(live.status == 1)
+        let replay = Fixture.run([maptrace, "replay", trace])
+        #expect(replay.status == 1)
+        #expect(replay.stdout.contains("modelled areas of that process before the call: 201"), "\(replay.stdout)")
+        #expect(replay.stdout.contains("cause:      max_map_count (likely)"))
+        #expect(replay.stdout.contains("vm.max_map_count [200]"))
+        #expect(replay.stdout.contains("this is maptrace's own trace"))
+        #expect(!replay.stdout.contains("could not be read"))
+    }
+
     @Test("replay reads strace -f of l2fwd forwarding on several threads without a parse error", Fixture.privileged)
     func replayOfThreadedRun() throws {
         let stage = try HugetlbStage(pages: 8)

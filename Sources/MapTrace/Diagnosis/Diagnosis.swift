@@ -62,7 +62,7 @@ public struct Evidence: Codable, Sendable, Equatable {
 /// that the evidence shows exceeded.
 public func diagnose(_ call: FailedCall, snapshot: Snapshot, context: TraceContext) -> Diagnosis {
     let input = RuleInput(call: call, snapshot: snapshot, context: context)
-    let comm = snapshot.process?.comm
+    let comm = snapshot.process?.comm.nilIfEmpty
     let pattern = TracePattern.describe(context, call: call)
     if call.text.contains("(INJECTED)") {
         return Diagnosis(call: call, comm: comm, cause: .unknown, certainty: .confirmed,
@@ -100,4 +100,9 @@ func unexplained(_ input: RuleInput, checked: [RuledOut]) -> Finding {
                    + "(see memory.events and dmesg)"]
     if input.snapshot.process == nil { details.append("the process could not be read: most limits were not checked") }
     return Finding(cause: .unknown, certainty: .possible, values: [], sentence: sentence, details: details)
+}
+
+extension String {
+    /// nil for "": a process name a replayed log could not give.
+    var nilIfEmpty: String? { isEmpty ? nil : self }
 }

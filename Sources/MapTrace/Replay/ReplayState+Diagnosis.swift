@@ -32,12 +32,15 @@ extension ReplayState {
             let free = max(0, (options.freeHugepages ?? total) - pages)
             pools.append(HugePagePool(pageSize: options.hugePageSize, total: total, free: free))
         }
-        let process = ProcessState(pid: 0, comm: p.command.first.map { String($0.split(separator: "/").last ?? "") } ?? "?",
+        let process = ProcessState(pid: 0, comm: p.command.first.map { String($0.split(separator: "/").last ?? "") } ?? "",
                                    mapCount: mapCount, vmSize: p.space.mappings.reduce(0) { $0 + $1.length },
                                    addressSpaceLimit: options.rlimitAS.map { ResourceLimit(soft: $0, hard: $0) },
                                    dataLimit: options.rlimitData.map { ResourceLimit(soft: $0, hard: $0) },
                                    memlockLimit: nil)
-        return Snapshot(process: process, maxMapCount: options.maxMapCount, defaultHugePageSize: options.hugePageSize, pools: pools)
+        var snapshot = Snapshot(process: process, maxMapCount: options.maxMapCount, defaultHugePageSize: options.hugePageSize,
+                                pools: pools)
+        snapshot.sysctlFilesRead = false  // the machine that ran it is not this one
+        return snapshot
     }
 
     private func context(for p: Process) -> TraceContext {

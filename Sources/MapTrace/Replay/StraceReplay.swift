@@ -41,13 +41,29 @@ public enum StraceReplay {
                                            "mlock", "mlock2", "mlockall", "shmat", "shmdt", "shmget", "fallocate"]
 
     public static func run(_ log: StraceLog, options: ReplayOptions) -> ReplayResult {
-        var state = ReplayState(options: options)
+        var options = options
         var result = ReplayResult()
-        result.issues = log.issues
         let names = Set(log.events.compactMap { event -> String? in
             if case .call(let c) = event { return c.name }
             return nil
         })
+        // maptrace's own trace (-o): its lines carry the live count and limit (maps=N/M), and its
+        // diagnosis and summary blocks are not strace lines to complain about.
+        let annotated = log.events.contains { event in
+            if case .call(let c) = event { return c.mapCount != nil }
+            return false
+        }
+        if annotated {
+            options.maxMapCount = options.maxMapCount ?? log.events.lazy.compactMap { event -> Int? in
+                if case .call(let c) = event { return c.mapCountLimit }
+                return nil
+            }.first
+            result.notes.append("this is maptrace's own trace: the counts are the live run's (maps=N/M), "
+                                + "and its diagnosis and summary lines were skipped")
+        } else {
+            result.issues = log.issues
+        }
+        var state = ReplayState(options: options)
         for event in log.events {
             switch event {
             case .call(let call):
@@ -58,7 +74,8 @@ public enum StraceReplay {
                 if refused, state.isDiagnosable(call) {
                     if result.failure == nil {
                         result.failure = call
-                        result.mapCount = before + state.baselineFor(call.pid)
+                        // a failed call leaves the count as it was: the line's maps= is the count before it
+                        result.mapCount = call.mapCount ?? before + state.baselineFor(call.pid)
                         result.hugetlbMappings = state.process(for: call.pid).hugetlbMappings
                         result.diagnosis = state.diagnose(call, mapCount: result.mapCount ?? before)
                     } else {
@@ -81,9 +98,11 @@ public enum StraceReplay {
                 }
             }
         }
-        gaps(names: names, log: log, state: state, into: &result)
+        if !annotated { gaps(names: names, log: log, state: state, into: &result) }
         if var diagnosis = result.diagnosis {
             diagnosis.certainty = cap(diagnosis, result: result, options: options)
+            // the live run's counts are its model's, re-synchronised now and then: not the kernel's
+            if annotated { diagnosis.certainty = max(diagnosis.certainty, .likely) }
             result.diagnosis = diagnosis
         }
         if result.failure != nil {

@@ -43,7 +43,7 @@ public struct MaxMapCountRule: CauseRule {
         var details: [String] = []
         if let setting, setByFile == nil {
             details.append("\(setting.file) sets \(setting.value), but the running value is \(max): changed at runtime")
-        } else if setting == nil, max != 65530 {
+        } else if setting == nil, max != 65530, input.snapshot.sysctlFilesRead != false {
             details.append("no sysctl file sets vm.max_map_count: \(max) was set at runtime (kernel default 65530)")
         }
         let sizing = MapCountSizing(input, max: max, failsAt: threshold.failsAt)

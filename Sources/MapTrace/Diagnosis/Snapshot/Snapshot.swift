@@ -12,6 +12,9 @@ public struct Snapshot: Codable, Sendable, Equatable {
     /// The sysctl files' last assignment of the keys maptrace cares about
     /// (vm.max_map_count, vm.nr_hugepages, …), in systemd-sysctl order.
     public var sysctlFiles: [SysctlAssignment]
+    /// false when the sysctl files could not be read (a snapshot rebuilt from a replayed log):
+    /// then "no file sets it" cannot be said.
+    public var sysctlFilesRead: Bool?
     /// Hugepagesize from /proc/meminfo: the size MAP_HUGETLB without size bits uses.
     public var defaultHugePageSize: UInt64?
     /// One pool per huge page size, smallest first.
