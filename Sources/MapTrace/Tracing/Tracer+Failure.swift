@@ -18,9 +18,10 @@ extension Tracer {
                                 errno: errnoValue, text: CallText.render(call),
                                 path: call.fdPath ?? call.string, hugetlbPageSize: event.hugePageSize,
                                 time: event.time)
-        failed.stack = reader.stack(tid: thread.tid, maps: (try? MapsFile.read(pid: event.pid)) ?? [])
+        let maps = currentMaps(thread.process)
+        failed.stack = reader.stack(tid: thread.tid, maps: maps ?? [])
         sink.handle(.syscall(event))
-        explain(failed, process: thread.process)
+        explain(failed, process: thread.process, maps: maps)
         act(on: thread)
     }
 
@@ -35,11 +36,16 @@ extension Tracer {
                                 args: [address, mapping.start, mapping.end, mapping.offset, 0, 0], errno: 0,
                                 text: text, path: mapping.path, hugetlbPageSize: hugePageSize,
                                 signalAddress: address, time: time)
-        explain(failed, process: thread.process)
+        explain(failed, process: thread.process, maps: currentMaps(thread.process))
         act(on: thread)
     }
 
-    private func explain(_ failed: FailedCall, process: TracedProcess) {
+    /// The process's maps as the kernel has them now, the process being held.
+    private func currentMaps(_ process: TracedProcess) -> [Mapping]? {
+        try? MapsFile.read(pid: process.pid, mounts: try? MountTable.read(pid: process.pid))
+    }
+
+    private func explain(_ failed: FailedCall, process: TracedProcess, maps: [Mapping]?) {
         process.statistics.firstFailure = failed.syscall + (failed.errno != 0 ? " " + errnoName(failed.errno) : "")
         process.statistics.hugetlbMappingsAtFailure = process.statistics.hugetlbMappings
         let snapshot = Snapshot.read(pid: process.pid, call: failed)
@@ -56,7 +62,7 @@ extension Tracer {
         diagnoses += 1
         sink.handle(.diagnosis(diagnose(failed, snapshot: snapshot, context: context)))
         // The model follows the kernel again from here (a failed MAP_FIXED can leave a hole).
-        if let maps = try? MapsFile.read(pid: process.pid, mounts: try? MountTable.read(pid: process.pid)) {
+        if let maps {
             process.space = AddressSpace(maps)
         }
     }
