@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -265,4 +266,26 @@ int mt_backtrace(pid_t tid, uint64_t *ips, char *names, size_t name_size, int ma
     _UPT_destroy(context);
     unw_destroy_addr_space(space);
     return n;
+}
+
+/* include/uapi/linux/fs.h, Linux 6.11 */
+struct mt_procmap_query_arg {
+    uint64_t size, query_flags, query_addr, vma_start, vma_end, vma_flags, vma_page_size, vma_offset, inode;
+    uint32_t dev_major, dev_minor, vma_name_size, build_id_size;
+    uint64_t vma_name_addr, build_id_addr;
+};
+#define MT_PROCMAP_QUERY _IOWR('f', 17, struct mt_procmap_query_arg)
+#define MT_PROCMAP_QUERY_COVERING_OR_NEXT_VMA 0x10
+
+int mt_procmap_query(int fd, uint64_t addr, mt_area *out) {
+    struct mt_procmap_query_arg q;
+    memset(&q, 0, sizeof q);
+    q.size = sizeof q;
+    q.query_flags = MT_PROCMAP_QUERY_COVERING_OR_NEXT_VMA;
+    q.query_addr = addr;
+    if (ioctl(fd, MT_PROCMAP_QUERY, &q) < 0) return -errno;
+    out->start = q.vma_start;
+    out->end = q.vma_end;
+    out->flags = q.vma_flags;
+    return 0;
 }

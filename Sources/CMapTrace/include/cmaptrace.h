@@ -67,6 +67,14 @@ typedef struct mt_fsinfo {
 } mt_fsinfo;
 int mt_statfs(const char *path, mt_fsinfo *out);
 
+/* PROCMAP_QUERY (Linux 6.11) on an open /proc/PID/maps: the area covering `addr`, or the next
+ * one above it. The ioctl and its struct are not in Debian 12's kernel headers. 0, or -errno
+ * (-ENOENT: no area at or above addr; -ENOTTY or -EINVAL: the kernel has no such ioctl). */
+typedef struct mt_area {
+    uint64_t start, end, flags;
+} mt_area;
+int mt_procmap_query(int fd, uint64_t addr, mt_area *out);
+
 /* CPU affinity: CPU_SET is a macro and sched_[gs]etaffinity are GNU-only. The mask is
  * opaque bytes of `size` (sizeof(cpu_set_t) = MT_CPU_MASK_SIZE). tid 0 = the calling thread. */
 enum { MT_CPU_MASK_SIZE = 128 };

@@ -29,7 +29,7 @@ enum CallFields {
         func fd(_ v: UInt64) -> FieldValue { .number(Int64(Int32(truncatingIfNeeded: v))) }
         func names(_ text: String) -> FieldValue { .names(text == "0" ? [] : text.split(separator: "|").map(String.init)) }
         var f: [String: FieldValue] = [:]
-        if let s = call.string { f[call.syscall == .memfd_create ? "name" : "path"] = .text(s) }
+        if let s = call.string { f[call.syscall == .memfd_create || call.syscall == .prctl ? "name" : "path"] = .text(s) }
         switch call.syscall {
         case .open: f["flags"] = names(renderOpenFlags(a[1])); f["mode"] = n(a[2])
         case .creat: f["mode"] = n(a[1])
@@ -38,15 +38,19 @@ enum CallFields {
         case .mmap:
             f["addr"] = n(a[0]); f["length"] = n(a[1]); f["prot"] = names(protFlags.render(a[2], zero: "PROT_NONE"))
             f["flags"] = names(renderMapFlags(a[3])); f["fd"] = fd(a[4]); f["offset"] = n(a[5])
-        case .munmap, .mlock, .madvise, .mprotect, .mlock2:
+        case .munmap, .mlock, .madvise, .mprotect, .mlock2, .munlock, .pkey_mprotect, .mseal, .mbind:
             f["addr"] = n(a[0]); f["length"] = n(a[1])
-            if call.syscall == .mprotect { f["prot"] = names(protFlags.render(a[2], zero: "PROT_NONE")) }
+            if call.syscall == .mprotect || call.syscall == .pkey_mprotect { f["prot"] = names(protFlags.render(a[2], zero: "PROT_NONE")) }
+            if call.syscall == .pkey_mprotect { f["pkey"] = .number(Int64(Int32(truncatingIfNeeded: a[3]))) }
+            if call.syscall == .mbind, let policy = call.policy { f["policy"] = .text(policy) }
             if call.syscall == .madvise { f["advice"] = .text(madviseAdvice.name(of: a[2]) ?? String(a[2])) }
         case .mremap:
             f["old_addr"] = n(a[0]); f["old_length"] = n(a[1]); f["new_length"] = n(a[2])
             f["flags"] = names(mremapFlags.render(a[3])); f["new_addr"] = n(a[4])
         case .brk: f["addr"] = n(a[0])
         case .mlockall: f["flags"] = names(mlockallFlags.render(a[0]))
+        case .munlockall: break
+        case .prctl: f["addr"] = n(a[2]); f["length"] = n(a[3])
         case .fallocate: f["fd"] = fd(a[0]); f["mode"] = names(fallocateModes.render(a[1])); f["offset"] = n(a[2]); f["length"] = n(a[3])
         case .ftruncate: f["fd"] = fd(a[0]); f["length"] = n(a[1])
         case .memfd_create: f["flags"] = names(renderMemfdFlags(a[1]))

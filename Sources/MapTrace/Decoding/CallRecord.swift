@@ -49,6 +49,8 @@ public struct CallRecord: Sendable {
     public var dirfdPath: String?
     /// openat2's struct open_how, read at entry.
     public var openHow: (flags: UInt64, mode: UInt64, resolve: UInt64)?
+    /// mbind's node mask, read at entry (64 nodes a word).
+    public var nodeMask: [UInt64]?
     /// execve's argv, read at entry.
     public var argv: [String]?
     /// The return value (non-negative) or 0, and the errno (0 on success).

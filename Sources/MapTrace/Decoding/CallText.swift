@@ -13,8 +13,10 @@ public enum CallText {
     static func arguments(_ call: CallRecord) -> String {
         switch call.syscall {
         case .open, .openat, .openat2, .creat: renderOpenArguments(call)
-        case .mmap, .munmap, .mremap, .mprotect, .brk, .madvise: renderMemoryArguments(call)
-        case .mlock, .mlock2, .mlockall: renderLockArguments(call)
+        case .mmap, .munmap, .mremap, .mprotect, .pkey_mprotect, .brk, .madvise, .mseal: renderMemoryArguments(call)
+        case .mlock, .mlock2, .mlockall, .munlock, .munlockall: renderLockArguments(call)
+        case .mbind: renderPolicyArguments(call)
+        case .prctl: renderAreaNameArguments(call)
         case .fallocate, .ftruncate, .memfd_create: renderFileSizeArguments(call)
         case .shmget, .shmat, .shmdt: renderShmArguments(call)
         case .execve, .execveat: renderExecArguments(call)

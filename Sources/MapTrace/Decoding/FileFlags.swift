@@ -28,12 +28,10 @@ let memfdFlags = FlagTable([
     (0x1, "MFD_CLOEXEC"), (0x2, "MFD_ALLOW_SEALING"), (0x4, "MFD_HUGETLB"),
     (0x8, "MFD_NOEXEC_SEAL"), (0x10, "MFD_EXEC"),
 ])
-let memfdHugetlbFlag: UInt64 = 0x4
 
 let shmgetFlags = FlagTable([
     (0o1000, "IPC_CREAT"), (0o2000, "IPC_EXCL"), (0o4000, "SHM_HUGETLB"), (0o10000, "SHM_NORESERVE"),
 ])
-let shmHugetlbFlag: UInt64 = 0o4000
 
 let shmatFlags = FlagTable([
     (0o10000, "SHM_RDONLY"), (0o20000, "SHM_RND"), (0o40000, "SHM_REMAP"), (0o100000, "SHM_EXEC"),
@@ -48,7 +46,7 @@ func renderOpenFlags(_ value: UInt64) -> String {
 
 /// MFD_CLOEXEC|MFD_HUGETLB|21<<MFD_HUGE_SHIFT
 func renderMemfdFlags(_ value: UInt64) -> String {
-    let hugeBits = value & memfdHugetlbFlag != 0 ? value & hugeSizeMask : 0
+    let hugeBits = value & CallBits.mfdHugetlb != 0 ? value & hugeSizeMask : 0
     var text = memfdFlags.render(value & ~hugeBits)
     if hugeBits != 0 { text += "|\(hugeBits >> hugeSizeShift)<<MFD_HUGE_SHIFT" }
     return text
@@ -56,7 +54,7 @@ func renderMemfdFlags(_ value: UInt64) -> String {
 
 /// IPC_CREAT|SHM_HUGETLB|0600: flags, huge size bits, then the permission bits in octal.
 func renderShmgetFlags(_ value: UInt64) -> String {
-    let hugeBits = value & shmHugetlbFlag != 0 ? value & hugeSizeMask : 0
+    let hugeBits = value & CallBits.shmHugetlb != 0 ? value & hugeSizeMask : 0
     let mode = value & 0o777
     var parts: [String] = []
     let named = value & ~hugeBits & ~0o777

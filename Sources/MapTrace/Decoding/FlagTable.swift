@@ -29,4 +29,15 @@ struct FlagTable: Sendable {
     func value(of name: String) -> UInt64? {
         entries.first(where: { $0.name == name })?.value
     }
+
+    /// The value of flag names as `render` prints them (`StraceLogValues.flags` splits them):
+    /// names, hex or decimal leftovers. nil when a name is not in the table, so a mangled
+    /// argument is never taken for a different one.
+    func parse(_ names: [String], zero: String = "0") -> UInt64? {
+        var value: UInt64 = 0
+        for name in names where name != zero {
+            if let bits = self.value(of: name) ?? StraceLogValues.integer(name) { value |= bits } else { return nil }
+        }
+        return value
+    }
 }

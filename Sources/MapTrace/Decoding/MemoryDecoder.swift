@@ -1,4 +1,4 @@
-// mmap, munmap, mremap, mprotect, brk, madvise — the calls that shape the address space.
+// mmap, munmap, mremap, mprotect, pkey_mprotect, brk, madvise, mseal — the calls that shape the address space.
 
 func renderMemoryArguments(_ call: CallRecord) -> String {
     let a = call.args
@@ -15,6 +15,10 @@ func renderMemoryArguments(_ call: CallRecord) -> String {
         return text
     case .mprotect:
         return "\(pointer(a[0])), \(a[1]), \(protFlags.render(a[2], zero: "PROT_NONE"))"
+    case .pkey_mprotect:
+        return "\(pointer(a[0])), \(a[1]), \(protFlags.render(a[2], zero: "PROT_NONE")), \(Int32(truncatingIfNeeded: a[3]))"
+    case .mseal:
+        return "\(pointer(a[0])), \(a[1]), \(a[2])"
     case .brk:
         return pointer(a[0])
     case .madvise:

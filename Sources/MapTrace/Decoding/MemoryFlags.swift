@@ -1,35 +1,55 @@
 // Flag tables of the memory calls (x86_64 values, include/uapi/asm-generic/mman*.h), in strace's order.
 
 let protFlags = FlagTable([
-    (0x1, "PROT_READ"), (0x2, "PROT_WRITE"), (0x4, "PROT_EXEC"), (0x8, "PROT_SEM"),
-    (0x0100_0000, "PROT_GROWSDOWN"), (0x0200_0000, "PROT_GROWSUP"),
+    (CallBits.protRead, "PROT_READ"), (CallBits.protWrite, "PROT_WRITE"), (CallBits.protExec, "PROT_EXEC"),
+    (CallBits.protSem, "PROT_SEM"), (CallBits.protGrowsDown, "PROT_GROWSDOWN"), (CallBits.protGrowsUp, "PROT_GROWSUP"),
 ])
 
-let mapTypes = FlagTable([(0x1, "MAP_SHARED"), (0x2, "MAP_PRIVATE"), (0x3, "MAP_SHARED_VALIDATE")])
+let mapTypes = FlagTable([
+    (CallBits.mapShared, "MAP_SHARED"), (CallBits.mapPrivate, "MAP_PRIVATE"),
+    (CallBits.mapSharedValidate, "MAP_SHARED_VALIDATE"), (CallBits.mapDroppable, "MAP_DROPPABLE"),
+])
 
 let mapFlags = FlagTable([
-    (0x10, "MAP_FIXED"), (0x20, "MAP_ANONYMOUS"), (0x40, "MAP_32BIT"), (0x100, "MAP_GROWSDOWN"),
-    (0x800, "MAP_DENYWRITE"), (0x1000, "MAP_EXECUTABLE"), (0x2000, "MAP_LOCKED"),
-    (0x4000, "MAP_NORESERVE"), (0x8000, "MAP_POPULATE"), (0x10000, "MAP_NONBLOCK"),
-    (0x20000, "MAP_STACK"), (0x40000, "MAP_HUGETLB"), (0x80000, "MAP_SYNC"),
-    (0x100000, "MAP_FIXED_NOREPLACE"), (0x400_0000, "MAP_UNINITIALIZED"),
+    (CallBits.mapFixed, "MAP_FIXED"), (CallBits.mapAnonymous, "MAP_ANONYMOUS"), (CallBits.map32Bit, "MAP_32BIT"),
+    (CallBits.mapGrowsDown, "MAP_GROWSDOWN"), (CallBits.mapDenyWrite, "MAP_DENYWRITE"),
+    (CallBits.mapExecutable, "MAP_EXECUTABLE"), (CallBits.mapLocked, "MAP_LOCKED"),
+    (CallBits.mapNoReserve, "MAP_NORESERVE"), (CallBits.mapPopulate, "MAP_POPULATE"),
+    (CallBits.mapNonBlock, "MAP_NONBLOCK"), (CallBits.mapStack, "MAP_STACK"), (CallBits.mapHugetlb, "MAP_HUGETLB"),
+    (CallBits.mapSync, "MAP_SYNC"), (CallBits.mapFixedNoReplace, "MAP_FIXED_NOREPLACE"),
+    (CallBits.mapUninitialized, "MAP_UNINITIALIZED"),
 ])
 
-let mremapFlags = FlagTable([(0x1, "MREMAP_MAYMOVE"), (0x2, "MREMAP_FIXED"), (0x4, "MREMAP_DONTUNMAP")])
+let mremapFlags = FlagTable([
+    (CallBits.mremapMayMove, "MREMAP_MAYMOVE"), (CallBits.mremapFixed, "MREMAP_FIXED"),
+    (CallBits.mremapDontUnmap, "MREMAP_DONTUNMAP"),
+])
 
 let madviseAdvice = FlagTable([
-    (0, "MADV_NORMAL"), (1, "MADV_RANDOM"), (2, "MADV_SEQUENTIAL"), (3, "MADV_WILLNEED"),
-    (4, "MADV_DONTNEED"), (8, "MADV_FREE"), (9, "MADV_REMOVE"), (10, "MADV_DONTFORK"),
-    (11, "MADV_DOFORK"), (12, "MADV_MERGEABLE"), (13, "MADV_UNMERGEABLE"), (14, "MADV_HUGEPAGE"),
-    (15, "MADV_NOHUGEPAGE"), (16, "MADV_DONTDUMP"), (17, "MADV_DODUMP"), (18, "MADV_WIPEONFORK"),
-    (19, "MADV_KEEPONFORK"), (20, "MADV_COLD"), (21, "MADV_PAGEOUT"), (22, "MADV_POPULATE_READ"),
-    (23, "MADV_POPULATE_WRITE"), (24, "MADV_DONTNEED_LOCKED"), (25, "MADV_COLLAPSE"),
-    (100, "MADV_HWPOISON"), (101, "MADV_SOFT_OFFLINE"), (102, "MADV_GUARD_INSTALL"),
-    (103, "MADV_GUARD_REMOVE"),
+    (Advice.normal, "MADV_NORMAL"), (Advice.random, "MADV_RANDOM"), (Advice.sequential, "MADV_SEQUENTIAL"),
+    (Advice.willNeed, "MADV_WILLNEED"), (Advice.dontNeed, "MADV_DONTNEED"), (Advice.free, "MADV_FREE"),
+    (Advice.remove, "MADV_REMOVE"), (Advice.dontFork, "MADV_DONTFORK"), (Advice.doFork, "MADV_DOFORK"),
+    (Advice.mergeable, "MADV_MERGEABLE"), (Advice.unmergeable, "MADV_UNMERGEABLE"),
+    (Advice.hugePage, "MADV_HUGEPAGE"), (Advice.noHugePage, "MADV_NOHUGEPAGE"), (Advice.dontDump, "MADV_DONTDUMP"),
+    (Advice.doDump, "MADV_DODUMP"), (Advice.wipeOnFork, "MADV_WIPEONFORK"), (Advice.keepOnFork, "MADV_KEEPONFORK"),
+    (Advice.cold, "MADV_COLD"), (Advice.pageOut, "MADV_PAGEOUT"), (Advice.populateRead, "MADV_POPULATE_READ"),
+    (Advice.populateWrite, "MADV_POPULATE_WRITE"), (Advice.dontNeedLocked, "MADV_DONTNEED_LOCKED"),
+    (Advice.collapse, "MADV_COLLAPSE"), (Advice.hwPoison, "MADV_HWPOISON"), (Advice.softOffline, "MADV_SOFT_OFFLINE"),
+    (Advice.guardInstall, "MADV_GUARD_INSTALL"), (Advice.guardRemove, "MADV_GUARD_REMOVE"),
 ])
 
-let mlock2Flags = FlagTable([(0x1, "MLOCK_ONFAULT")])
-let mlockallFlags = FlagTable([(0x1, "MCL_CURRENT"), (0x2, "MCL_FUTURE"), (0x4, "MCL_ONFAULT")])
+let mlock2Flags = FlagTable([(CallBits.mlockOnFault, "MLOCK_ONFAULT")])
+let mlockallFlags = FlagTable([
+    (CallBits.mclCurrent, "MCL_CURRENT"), (CallBits.mclFuture, "MCL_FUTURE"), (CallBits.mclOnFault, "MCL_ONFAULT"),
+])
+
+/// mbind's modes (MPOL_*), with the mode flags strace prints after them.
+let mempolicyModes = FlagTable([
+    (0, "MPOL_DEFAULT"), (1, "MPOL_PREFERRED"), (2, "MPOL_BIND"), (3, "MPOL_INTERLEAVE"), (4, "MPOL_LOCAL"),
+    (5, "MPOL_PREFERRED_MANY"), (6, "MPOL_WEIGHTED_INTERLEAVE"),
+])
+let mempolicyModeFlags = FlagTable([(1 << 15, "MPOL_F_STATIC_NODES"), (1 << 14, "MPOL_F_RELATIVE_NODES"), (1 << 13, "MPOL_F_NUMA_BALANCING")])
+let mbindFlags = FlagTable([(1 << 0, "MPOL_MF_STRICT"), (1 << 1, "MPOL_MF_MOVE"), (1 << 2, "MPOL_MF_MOVE_ALL")])
 
 /// The huge page size bits of mmap, memfd_create and shmget: log2(size) << 26, read only
 /// when the HUGETLB flag is set (include/uapi/asm-generic/hugetlb_encode.h).
@@ -38,13 +58,31 @@ let hugeSizeMask: UInt64 = 0x3f << 26
 
 /// MAP_SHARED|MAP_POPULATE|MAP_HUGETLB|21<<MAP_HUGE_SHIFT, as strace prints mmap flags.
 func renderMapFlags(_ value: UInt64) -> String {
-    let hugeBits = value & 0x40000 != 0 ? value & hugeSizeMask : 0
-    let type = value & 0x3
+    let hugeBits = value & CallBits.mapHugetlb != 0 ? value & hugeSizeMask : 0
+    let type = value & CallBits.mapTypeMask
     var parts: [String] = [mapTypes.name(of: type) ?? hex(type)]
-    let rest = value & ~0x3 & ~hugeBits
+    let rest = value & ~CallBits.mapTypeMask & ~hugeBits
     if rest != 0 { parts.append(mapFlags.render(rest)) }
     if hugeBits != 0 { parts.append("\(hugeBits >> hugeSizeShift)<<MAP_HUGE_SHIFT") }
     return parts.joined(separator: "|")
+}
+
+/// Flags as `renderMapFlags`, `renderMemfdFlags` or `renderShmgetFlags` print them: names from
+/// `tables`, a huge page size shift (`21<<MAP_HUGE_SHIFT`), numbers (an octal mode). nil when a
+/// name is in none of the tables.
+func parseFlags(_ names: [String], _ tables: FlagTable...) -> UInt64? {
+    var value: UInt64 = 0
+    for name in names {
+        if let shift = name.firstRange(of: "<<"), name.hasSuffix("_HUGE_SHIFT"),
+           let log2 = UInt64(name[..<shift.lowerBound]), log2 < 64 {
+            value |= log2 << hugeSizeShift
+        } else if let bits = tables.lazy.compactMap({ $0.value(of: name) }).first ?? StraceLogValues.integer(name) {
+            value |= bits
+        } else {
+            return nil
+        }
+    }
+    return value
 }
 
 /// The huge page size a MAP_HUGETLB / MFD_HUGETLB / SHM_HUGETLB call asks for, if its size bits say.

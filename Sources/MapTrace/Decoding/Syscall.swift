@@ -7,6 +7,9 @@ public enum Syscall: UInt16, CaseIterable, Sendable, Codable {
     case fallocate, ftruncate, memfd_create
     case shmget, shmat, shmdt
     case execve, execveat
+    case munlock, munlockall, pkey_mprotect, mbind, mseal
+    /// prctl only as PR_SET_VMA (the filter passes every other option untraced).
+    case prctl
 
     /// The name strace prints, which is also the name libseccomp resolves.
     public var name: String { String(describing: self) }
@@ -14,7 +17,8 @@ public enum Syscall: UInt16, CaseIterable, Sendable, Codable {
     /// Calls whose result changes the address space.
     public var changesMappings: Bool {
         switch self {
-        case .mmap, .munmap, .mremap, .mprotect, .brk, .shmat, .shmdt: true
+        case .mmap, .munmap, .mremap, .mprotect, .brk, .shmat, .shmdt, .madvise, .mlock, .mlock2, .mlockall,
+             .munlock, .munlockall, .pkey_mprotect, .mbind, .mseal, .prctl: true
         default: false
         }
     }

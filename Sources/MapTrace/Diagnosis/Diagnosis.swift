@@ -9,6 +9,9 @@ public struct Diagnosis: Codable, Sendable, Equatable {
     public var evidence: Evidence
     /// Every checked limit that did not explain the failure, with its numbers.
     public var ruledOut: [RuledOut]
+    /// Limits the evidence could not show either way (a replayed log holds no cgroup state):
+    /// neither ruled out nor found.
+    public var notChecked: [RuledOut]?
     /// Other limits the request also exceeded; the kernel checks them after `cause`, so they
     /// fail next once `cause` is fixed.
     public var alsoExceeded: [Finding]

@@ -31,6 +31,9 @@ public enum DiagnosisText {
         if !checked.isEmpty {
             block.add("ruled out", wrap(checked.map { "\($0.cause.rawValue) (\($0.reason))" }))
         }
+        if let unchecked = diagnosis.notChecked, !unchecked.isEmpty {
+            block.add("not checked", wrap(unchecked.map { "\($0.cause.rawValue) (\($0.reason))" }))
+        }
         if !diagnosis.fix.isEmpty { block.add("fix", diagnosis.fix.flatMap(fixLines)) }
         return (lines + block.lines).joined(separator: "\n")
     }

@@ -3,25 +3,6 @@ import Glibc
 #endif
 import CMapTrace
 
-/// Bits of the memory calls' arguments the rules test (x86_64, include/uapi/asm-generic/mman*.h,
-/// include/uapi/linux/shm.h, include/uapi/linux/mman.h).
-enum CallBits {
-    static let protWrite: UInt64 = 0x2
-    static let mapTypeMask: UInt64 = 0x3
-    static let mapPrivate: UInt64 = 0x2
-    static let mapFixed: UInt64 = 0x10
-    static let mapAnonymous: UInt64 = 0x20
-    static let mapLocked: UInt64 = 0x2000
-    static let mapNoReserve: UInt64 = 0x4000
-    static let mapHugetlb: UInt64 = 0x40000
-    static let mapFixedNoReplace: UInt64 = 0x10_0000
-    static let mremapMayMove: UInt64 = 0x1
-    static let mremapFixed: UInt64 = 0x2
-    static let shmHugetlb: UInt64 = 0o4000
-    static let shmNoReserve: UInt64 = 0o10000
-    static let mfdHugetlb: UInt64 = 0x4
-}
-
 /// What a failed call asked the kernel for, in the units the limits use.
 ///
 /// A failed call is rolled back before the tracer sees it, so every rule compares

@@ -77,8 +77,11 @@ extension AddressSpace {
         }
         guard !pieces.isEmpty else { return [] }
         if pieces[pieces.count - 1].mapping.end < newEnd { pieces[pieces.count - 1].mapping.end = newEnd }
-        pieces[0].mergesLeft = !pieces[0].mapping.isPrivateAnonymous
-        pieces[pieces.count - 1].mergesRight = !pieces[pieces.count - 1].mapping.isPrivateAnonymous
+        // copy_vma (mm/vma.c) merges the moved area with its new neighbours when their anon_vmas
+        // and page offsets allow; a private area's offset stays where it was once it had pages
+        for i in pieces.indices where pieces[i].mapping.isPrivateAnonymous { pieces[i].mapping.traits?.shifted = true }
+        pieces[0].mergesLeft = true
+        pieces[pieces.count - 1].mergesRight = true
         return pieces
     }
 }

@@ -12,18 +12,40 @@ public struct AddressSpace: Sendable {
     /// The ordered storage (internal so the operations in other files and the tests reach it).
     var tree: MappingTree
 
+    /// mm->def_flags: VM_LOCKED (and VM_LOCKONFAULT) after mlockall(MCL_FUTURE), given to
+    /// every area mapped afterwards.
+    public var defaultFlags: VMFlags = []
+    /// The last lineage handed out (see `AreaTraits.lineage`).
+    private var lastLineage: UInt32 = 0
+    /// Merges decided without knowing the anon_vmas, over the model's life: each may have been
+    /// two areas in the kernel, so the count could be that much higher.
+    public var unsureMerges: Int { tree.unsureTotal }
+
     /// An empty address space.
     public init() { tree = MappingTree() }
 
     /// The mappings exactly as given (as read from /proc/PID/maps): they are not merged, so
     /// `count` is the kernel's count. Overlapping input is resolved in favour of later entries.
-    public init(_ mappings: [Mapping]) {
-        let sorted = mappings.sorted { $0.start < $1.start }
+    ///
+    /// Areas with traits (read from smaps) get a lineage each; `inherited` says their history is
+    /// unknown (a process attached to), so their anon_vma chains may be long.
+    public init(_ mappings: [Mapping], inherited: Bool = false) {
+        // the gate area (x86_64's [vsyscall]) is shown in maps but is in no mm's count
+        var lineage: UInt32 = 0
+        let sorted = mappings.filter { $0.path != "[vsyscall]" }.sorted { $0.start < $1.start }.map { area -> Mapping in
+            guard area.traits != nil else { return area }
+            var area = area
+            lineage += 1
+            area.traits!.lineage = lineage
+            area.traits!.inherited = inherited
+            return area
+        }
+        defer { lastLineage = lineage }
         if sorted.allSatisfy({ $0.start < $0.end }), zip(sorted, sorted.dropFirst()).allSatisfy({ $0.end <= $1.start }) {
             tree = MappingTree(sorted: sorted)
         } else {
             tree = MappingTree()
-            for mapping in mappings where mapping.start < mapping.end {
+            for mapping in sorted where mapping.start < mapping.end {
                 tree.replace(mapping.start, mapping.end) { touched in
                     Self.remainders(of: touched, outside: mapping.start, mapping.end, around: [Piece(mapping)])
                 }
@@ -73,9 +95,27 @@ public struct AddressSpace: Sendable {
         var mapping = m
         mapping.prot &= 7
         mapping.end = Page.end(mapping.start, Page.roundUp(m.length, to: mapping.granule))
-        tree.replace(mapping.start, mapping.end) { touched in
-            Self.remainders(of: touched, outside: mapping.start, mapping.end, around: [.fresh(mapping)])
+        if var traits = mapping.traits {
+            traits.flags.formUnion(defaultFlags.intersection(.lockMask))
+            traits.lineage = newLineage()
+            mapping.traits = traits
         }
+        tree.replace(mapping.start, mapping.end) { touched in
+            Self.remainders(of: touched, outside: mapping.start, mapping.end, around: [.new(mapping)])
+        }
+    }
+
+    /// A lineage no area has yet.
+    mutating func newLineage() -> UInt32 {
+        lastLineage &+= 1
+        return lastLineage
+    }
+
+    /// The boundaries where merges were decided without knowing the anon_vmas since the last
+    /// call, for the live tracer to check with the kernel; replay only counts them.
+    public mutating func takeUnsure() -> [UInt64] {
+        defer { tree.unsure.removeAll(keepingCapacity: true) }
+        return tree.unsure
     }
 
     /// A successful munmap or shmdt: removes [start, start + length) (page-rounded), which
@@ -89,30 +129,102 @@ public struct AddressSpace: Sendable {
     }
 
     /// A successful mprotect: splits the mappings at the range's edges, sets `prot` inside, and
-    /// merges pieces that became equal to their neighbours. Mappings that already have `prot`
-    /// are left alone, as mprotect_fixup (mm/mprotect.c) does.
-    public mutating func protect(start: UInt64, length: UInt64, prot: UInt32) {
-        let end = Page.end(start, Page.roundUp(length, to: Page.size))
+    /// merges pieces that became equal to their neighbours. Private memory made writable is
+    /// charged (VM_ACCOUNT), as mprotect_fixup (mm/mprotect.c) does.
+    public mutating func protect(start: UInt64, length: UInt64, prot: UInt32, pkey: UInt32? = nil) {
         let prot = prot & 7
+        modify(start: start, length: length) { area in
+            area.prot = prot
+            if let pkey { area.traits?.pkey = pkey }
+            if prot & 2 != 0 && !area.shared && !area.isHugetlb && area.traits?.flags.contains(.noReserve) == false {
+                area.traits?.flags.insert(.account)
+            }
+        }
+    }
+
+    /// Changes what `change` changes on every area in [start, start + length) (page-rounded):
+    /// an area the change leaves as it was is not touched (the kernel's `newflags == oldflags`
+    /// shortcut), the others are split at the range's edges and merged where they became equal
+    /// to a neighbour (vma_modify in mm/vma.c). Areas whose traits are unknown are changed and
+    /// their edges recorded as unsure: the kernel may have had nothing to change there.
+    public mutating func modify(start: UInt64, length: UInt64, _ change: (inout Mapping) -> Void) {
+        let end = Page.end(start, Page.roundUp(length, to: Page.size))
         guard end > start else { return }
+        var unknown: [UInt64] = []
         tree.replace(start, end) { touched in
             var pieces: [Piece] = []
             for mapping in touched {
-                if mapping.prot == prot {
+                var changed = mapping
+                change(&changed)
+                if mapping.traits == nil {
+                    // what the kernel compares is unknown here: whether it split is for it to say
+                    unknown.append(Swift.max(mapping.start, start))
+                    unknown.append(Swift.min(mapping.end, end))
+                }
+                if changed == mapping && changed.traits == mapping.traits {
                     pieces.append(Piece(mapping))
                     continue
                 }
                 let (low, high) = Self.cut(mapping, start, end)
                 if mapping.start < low { pieces.append(Piece(mapping.clipped(from: mapping.start, to: low))) }
-                var changed = mapping.clipped(from: low, to: high)
-                changed.prot = prot
-                // mprotect_fixup charges private memory made writable (VM_ACCOUNT)
-                if prot & 2 != 0 && !mapping.shared && !mapping.isHugetlb && changed.accounted != nil { changed.accounted = true }
-                pieces.append(.fresh(changed))
+                var middle = mapping.clipped(from: low, to: high)
+                change(&middle)
+                pieces.append(.fresh(middle))
                 if high < mapping.end { pieces.append(Piece(mapping.clipped(from: high, to: mapping.end))) }
             }
             return pieces
         }
+        tree.unsure.append(contentsOf: unknown)
+        tree.unsureTotal += unknown.count
+    }
+
+    /// Marks [start, start + length) as changed in a way the model cannot follow (a call that
+    /// failed half way): the live tracer asks the kernel about its edges.
+    public mutating func markUnsure(start: UInt64, length: UInt64) {
+        tree.unsure.append(start)
+        tree.unsure.append(Page.end(start, Page.roundUp(length, to: Page.size)))
+        tree.unsureTotal += 2
+    }
+
+    /// Every area's traits after a fork, in the child: each anon_vma is new and chained to the
+    /// parent's, so an area merges only with pieces of itself (anon_vma_fork in mm/rmap.c).
+    public mutating func forked() {
+        let all = tree.all
+        var copies: [Mapping] = []
+        copies.reserveCapacity(all.count)
+        // MADV_DONTFORK areas are not copied (dup_mmap skips VM_DONTCOPY)
+        for var area in all where area.traits?.flags.contains(.dontCopy) != true {
+            if area.traits != nil {
+                area.traits!.lineage = newLineage()
+                area.traits!.inherited = true
+            }
+            copies.append(area)
+        }
+        tree = MappingTree(sorted: copies)
+    }
+
+    /// Takes the kernel's areas for a span it was asked about (`areas`, ascending, covering
+    /// everything mapped in [low, high)) in place of the model's there. Each keeps the traits
+    /// of the model's area at its start, which the kernel does not report.
+    public mutating func adopt(_ areas: [(start: UInt64, end: UInt64, prot: UInt32)], low: UInt64, high: UInt64) {
+        guard high > low else { return }
+        let span = (Swift.min(low, areas.first?.start ?? low), Swift.max(high, areas.last?.end ?? high))
+        tree.replace(span.0, span.1) { touched in
+            areas.map { area -> Piece in
+                let template = touched.last(where: { $0.start <= area.start && $0.end > area.start })
+                    ?? touched.first(where: { $0.end > area.start && $0.start < area.end })
+                var mapping = template.map { $0.clipped(from: Swift.max($0.start, area.start), to: $0.end) }
+                    ?? Mapping(start: area.start, end: area.end, prot: area.prot, shared: false)
+                if mapping.start > area.start, !mapping.isPrivateAnonymous {
+                    mapping.offset = mapping.offset &- (mapping.start - area.start)
+                }
+                mapping.start = area.start
+                mapping.end = area.end
+                mapping.prot = area.prot
+                return Piece(mapping)
+            }
+        }
+        tree.unsure.removeAll()
     }
 
     /// A successful brk: grows or shrinks the "[heap]" mapping to end at the new break
@@ -128,12 +240,16 @@ public struct AddressSpace: Sendable {
         }
         guard newEnd > oldEnd else { return }
         var low = oldEnd
-        var heap = Mapping(start: oldEnd, end: newEnd, prot: 3, shared: false, path: "[heap]")
+        var heap = Mapping(start: oldEnd, end: newEnd, prot: 3, shared: false, path: "[heap]",
+                           traits: AreaTraits(flags: defaultFlags.intersection(.lockMask).union(.account), lineage: 0))
         if oldEnd > 0, let previous = mapping(containing: oldEnd - 1), previous.end == oldEnd,
            previous.prot == 3, !previous.shared, !previous.isHugetlb,
            previous.path == nil || previous.path == "[heap]" {
             low = previous.start
             heap.start = previous.start
+            heap.traits = previous.traits
+        } else {
+            heap.traits?.lineage = newLineage()
         }
         tree.replace(low, newEnd) { touched in
             Self.remainders(of: touched, outside: low, newEnd, around: [Piece(heap)])

@@ -1,5 +1,5 @@
 /// One memory map area, as /proc/PID/maps shows it.
-public struct Mapping: Equatable, Sendable, Codable {
+public struct Mapping: Sendable, Codable {
     /// First address (inclusive).
     public var start: UInt64
     /// One past the last address (exclusive).
@@ -16,14 +16,12 @@ public struct Mapping: Equatable, Sendable, Codable {
     /// The huge page size in bytes for hugetlb mappings (hugetlbfs files, MAP_HUGETLB,
     /// SHM_HUGETLB, MFD_HUGETLB); nil for normal pages.
     public var hugePageSize: UInt64?
-    /// VM_ACCOUNT: private memory charged to overcommit because it was writable when mapped or
-    /// made writable later; it stays charged after an mprotect to read-only, and the kernel never
-    /// merges a charged area with an uncharged one (the RELRO page after ld.so's mprotect).
-    /// nil when unknown (read from /proc, which does not show it): then it stops no merge.
-    public var accounted: Bool?
-
+    /// What the kernel compares before it merges two areas and maps does not show (vm_flags,
+    /// protection key, NUMA policy, anon_vma identity); nil when unknown, as for an area read
+    /// from /proc/PID/maps.
+    public var traits: AreaTraits?
     public init(start: UInt64, end: UInt64, prot: UInt32, shared: Bool, offset: UInt64 = 0,
-                path: String? = nil, hugePageSize: UInt64? = nil, accounted: Bool? = nil) {
+                path: String? = nil, hugePageSize: UInt64? = nil, traits: AreaTraits? = nil) {
         self.start = start
         self.end = end
         self.prot = prot
@@ -31,7 +29,7 @@ public struct Mapping: Equatable, Sendable, Codable {
         self.offset = offset
         self.path = path
         self.hugePageSize = hugePageSize
-        self.accounted = accounted
+        self.traits = traits
     }
 
     /// Size in bytes.
@@ -42,6 +40,14 @@ public struct Mapping: Equatable, Sendable, Codable {
 
     /// The unit the kernel rounds and splits this mapping by: the huge page size or 4096.
     var granule: UInt64 { hugePageSize ?? Page.size }
+}
+
+extension Mapping: Equatable {
+    /// Two areas are equal when /proc/PID/maps would show them alike; `traits` is model state.
+    public static func == (a: Mapping, b: Mapping) -> Bool {
+        a.start == b.start && a.end == b.end && a.prot == b.prot && a.shared == b.shared
+            && a.offset == b.offset && a.path == b.path && a.hugePageSize == b.hugePageSize
+    }
 }
 
 extension Mapping: CustomStringConvertible {
@@ -58,39 +64,50 @@ extension Mapping: CustomStringConvertible {
 }
 
 extension Mapping {
+    /// Which side of a pair the current mmap created.
+    enum NewSide { case neither, left, right }
+
     /// Bracketed names of areas the kernel never merges with anything: the stack grows by
     /// itself (VM_GROWSDOWN), the others are special mappings installed by the kernel.
     static let unmergeableNames: Set<String> = [
         "[stack]", "[vdso]", "[vvar]", "[vvar_vclock]", "[vsyscall]", "[uprobes]", "[sigpage]",
     ]
 
-    /// Whether the kernel would merge `left` and `right` into one area when an operation
-    /// brings them together (mm/vma.c is_mergeable_vma, can_vma_merge_before/after).
+    /// Whether the kernel merges `left` and `right` when an operation brings them together
+    /// (mm/vma.c: is_mergeable_vma, is_mergeable_anon_vma, can_vma_merge_before/after).
+    /// `newSide` says which of the two the current mmap just created: a new area has no
+    /// anon_vma yet, so it merges with any compatible neighbour whose anon_vma chain is single.
     ///
-    /// What maps shows is compared: same protection, same shared/private, same name, and for
-    /// file-backed or shared memory contiguous file offsets. Private anonymous memory (no path,
-    /// or an anonymous name such as "[heap]" or "[anon:x]") shows offset 0, and the kernel's
-    /// page offset for it follows the address, so it is not compared. hugetlb areas never
-    /// merge: hugetlbfs sets VM_DONTEXPAND, which is in VM_SPECIAL (CAUSES.md E7).
-    ///
-    /// Where the model can drift (the tracer re-syncs from /proc at intervals):
-    /// - flags maps does not show can stop a merge: VM_NORESERVE (MAP_NORESERVE),
-    ///   VM_NOHUGEPAGE (MAP_STACK since 6.7, madvise), VM_LOCKED, VM_ACCOUNT differences,
-    ///   userfaultfd contexts, NUMA policies, soft-dirty state;
-    /// - two faulted anonymous areas with different anon_vmas (for instance after fork,
-    ///   or after an mremap move) do not merge in the kernel; the model merges them when
-    ///   an mprotect makes them equal;
-    /// - an anonymous private mapping placed right after "[heap]" merges with the heap in
-    ///   the kernel and is then shown as part of "[heap]"; the model keeps them apart;
-    /// - stack guard gaps and stack growth are not modelled (the stack grows without a call).
-    static func canMerge(_ left: Mapping, _ right: Mapping) -> Bool {
+    /// `.unsure` is the one thing no call shows: whether two private areas that were never one
+    /// area carry different anon_vmas (each gets its own at its first page fault). The live
+    /// tracer asks the kernel then (see `AddressSpace.takeUnsure`); replay widens its bound.
+    static func verdict(_ left: Mapping, _ right: Mapping, newSide: NewSide = .neither) -> MergeVerdict {
         guard left.end == right.start, !left.isHugetlb, !right.isHugetlb,
               left.prot == right.prot, left.shared == right.shared, left.path == right.path
-        else { return false }
-        if let a = left.accounted, let b = right.accounted, a != b { return false }
-        if let path = left.path, unmergeableNames.contains(path) { return false }
-        if left.isPrivateAnonymous { return true }
-        return left.offset &+ left.length == right.offset
+        else { return .apart }
+        if let path = left.path, unmergeableNames.contains(path) { return .apart }
+        if !left.isPrivateAnonymous, left.offset &+ left.length != right.offset { return .apart }
+        guard let a = left.traits, let b = right.traits else { return .unsure }
+        guard a.flags == b.flags, a.pkey == b.pkey, a.policy == b.policy else { return .apart }
+        if a.flags.contains(.special) { return .apart }
+        if left.shared {
+            // shmem and SysV areas: one file per mmap or shmat, so only pieces of one area merge
+            return left.isFileIdentityByLineage && a.lineage != b.lineage ? .apart : .merge
+        }
+        if a.lineage == b.lineage && a.lineage != 0 { return a.shifted || b.shifted ? .unsure : .merge }
+        switch newSide {
+        case .left: return b.inherited || b.shifted ? .unsure : .merge
+        case .right: return a.inherited || a.shifted ? .unsure : .merge
+        case .neither: return .unsure
+        }
+    }
+
+    /// Shared memory with no real file behind its path: /dev/zero (MAP_SHARED|MAP_ANONYMOUS),
+    /// SysV segments, memfds. Two such areas are one file only if they come from one area.
+    var isFileIdentityByLineage: Bool {
+        guard let path else { return true }
+        return path.hasPrefix("/dev/zero") || path.hasPrefix("/SYSV") || path.hasPrefix("/memfd:")
+            || path.hasPrefix("[anon_shmem:")
     }
 
     /// Private memory with no file: no path, or a bracketed anonymous name ("[heap]", "[anon:x]").

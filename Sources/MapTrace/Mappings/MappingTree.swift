@@ -21,6 +21,10 @@ struct MappingTree: Sendable {
     private var seed: UInt64 = 0x2545_F491_4F6C_DD1D
 
     private(set) var count = 0
+    /// Boundaries where a merge was decided without knowing the anon_vmas, since last taken.
+    var unsure: [UInt64] = []
+    /// How many merges were decided unsure, ever.
+    var unsureTotal = 0
     private(set) var hugetlbCount = 0
     private(set) var hugetlbBytes: UInt64 = 0
 
@@ -92,31 +96,54 @@ struct MappingTree: Sendable {
 
         var pieces = rebuild(touched)
         if let first = pieces.first, first.mergesLeft, before != Self.none,
-           Mapping.canMerge(values[Int(lastNode(before))], first.mapping) {
+           decide(values[Int(lastNode(before))], first.mapping, newSide: first.isNew ? .right : .neither) {
             let node = detachLast(from: &before)
-            pieces.insert(Piece(values[Int(node)]), at: 0)
+            var joined = values[Int(node)]  // the older area: its offset and anon_vma stay
+            joined.end = first.mapping.end
+            pieces[0] = Piece(joined, mergesLeft: false, mergesRight: first.mergesRight)
             release(node)
         }
         if let last = pieces.last, last.mergesRight, after != Self.none,
-           Mapping.canMerge(last.mapping, values[Int(firstNode(after))]) {
+           decide(last.mapping, values[Int(firstNode(after))], newSide: last.isNew ? .left : .neither) {
             let node = detachFirst(from: &after)
-            pieces.append(Piece(values[Int(node)]))
+            var joined = last.mapping
+            joined.end = values[Int(node)].end
+            if last.isNew { joined.traits = values[Int(node)].traits }
+            pieces[pieces.count - 1] = Piece(joined, mergesLeft: last.mergesLeft, mergesRight: false)
             release(node)
         }
 
         var merged: [Node] = []
         merged.reserveCapacity(pieces.count)
         var lastMergesRight = false
+        var lastIsNew = false
         for piece in pieces where piece.mapping.end > piece.mapping.start {
             if let last = merged.last, lastMergesRight || piece.mergesLeft,
-               Mapping.canMerge(values[Int(last)], piece.mapping) {
+               decide(values[Int(last)], piece.mapping, newSide: lastIsNew ? .left : piece.isNew ? .right : .neither) {
                 setEnd(last, piece.mapping.end)
+                // the merged area keeps the anon_vma of the older part
+                if lastIsNew, let traits = piece.mapping.traits { values[Int(last)].traits = traits }
+                lastIsNew = lastIsNew && piece.isNew
             } else {
                 merged.append(makeNode(piece.mapping))
+                lastIsNew = piece.isNew
             }
             lastMergesRight = piece.mergesRight
         }
         root = join(join(before, buildTree(merged)), after)
+    }
+
+    /// Whether two areas merge; an unsure verdict merges (the model's count is then the low
+    /// end) and records the boundary for the caller to check.
+    private mutating func decide(_ left: Mapping, _ right: Mapping, newSide: Mapping.NewSide) -> Bool {
+        switch Mapping.verdict(left, right, newSide: newSide) {
+        case .apart: return false
+        case .merge: return true
+        case .unsure:
+            unsure.append(right.start)
+            unsureTotal += 1
+            return true
+        }
     }
 
     // MARK: Nodes
@@ -297,6 +324,8 @@ struct Piece {
     var mapping: Mapping
     var mergesLeft: Bool
     var mergesRight: Bool
+    /// Created by the current mmap: no anon_vma yet.
+    var isNew = false
 
     init(_ mapping: Mapping, mergesLeft: Bool = false, mergesRight: Bool = false) {
         self.mapping = mapping
@@ -306,4 +335,11 @@ struct Piece {
 
     /// A new or changed piece: merges on both sides.
     static func fresh(_ mapping: Mapping) -> Piece { Piece(mapping, mergesLeft: true, mergesRight: true) }
+
+    /// An area the current mmap creates.
+    static func new(_ mapping: Mapping) -> Piece {
+        var piece = fresh(mapping)
+        piece.isNew = true
+        return piece
+    }
 }

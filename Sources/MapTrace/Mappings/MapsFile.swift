@@ -59,13 +59,17 @@ public enum MapsFile {
             var kernelPageSize: UInt64?
             forEachLine(bytes) { line in
                 guard let first = line.first else { return }
-                if isLowerHexDigit(first), let mapping = parseLine(line) {
+                if isLowerHexDigit(first), var mapping = parseLine(line) {
+                    mapping.traits = AreaTraits(flags: [], lineage: 0)
                     result.append(mapping)
                     kernelPageSize = nil
                 } else if startsWith(line, kernelPageSizeKey) {
                     kernelPageSize = decimal(line, from: kernelPageSizeKey.count).map { $0 * 1024 }
+                } else if startsWith(line, protectionKeyKey), !result.isEmpty {
+                    result[result.count - 1].traits?.pkey = UInt32(decimal(line, from: protectionKeyKey.count) ?? 0)
                 } else if startsWith(line, vmFlagsKey), !result.isEmpty {
                     let flags = String(decoding: line[(line.startIndex + vmFlagsKey.count)...], as: UTF8.self)
+                    result[result.count - 1].traits?.flags = VMFlags(smaps: Substring(flags))
                     if flags.split(separator: " ").contains("ht") {
                         result[result.count - 1].hugePageSize = kernelPageSize ?? MountTable.defaultHugePageSize()
                     }
@@ -85,6 +89,7 @@ public enum MapsFile {
     private static let vsyscall = Array(" [vsyscall]".utf8)
     private static let kernelPageSizeKey = Array("KernelPageSize:".utf8)
     private static let vmFlagsKey = Array("VmFlags:".utf8)
+    private static let protectionKeyKey = Array("ProtectionKey:".utf8)
     /// hugetlb_file_setup (fs/hugetlbfs/inode.c) names MAP_HUGETLB memory this way.
     static let anonymousHugetlbPath = "/anon_hugepage (deleted)"
 

@@ -1,30 +1,73 @@
 // A snapshot rebuilt from the log and the user's flags, so the same rules can explain a
 // failure that happened somewhere else, long ago.
 extension ReplayState {
-    mutating func diagnose(_ call: StraceCall, mapCount: Int) -> Diagnosis {
+    /// Causes whose limits no strace log holds: the rules cannot rule them out from a log.
+    static let unshowable: [Cause: String] = [
+        .hugetlbCgroup: "a log holds no cgroup state",
+        .hugetlbfsSize: "a log holds no mount options (size=)",
+        .hugetlbfsInodes: "a log holds no mount options (nr_inodes=)",
+        .hugepageNode: "a log holds no NUMA pool state",
+        .overcommit: "a log holds no overcommit settings or Committed_AS",
+        .rlimitMemlock: "a log holds no RLIMIT_MEMLOCK",
+        .addressSpace: "a log shows only the areas its calls made",
+        .shmHugetlb: "a log holds no SysV shm limits",
+    ]
+
+    mutating func diagnose(_ call: StraceCall, _ memoryCall: MemoryCall, bounds: CountBounds) -> Diagnosis {
         let p = process(for: call.pid)
-        let args = (0..<6).map { call.integer($0) ?? 0 }
-        let path = call.fdPath(4) ?? call.fdPath(0) ?? call.string(1) ?? call.string(0)
-            ?? Int64(exactly: Int32(truncatingIfNeeded: args[4])).flatMap { p.fds[$0] }
-        let hugetlb = call.flags(3).contains("MAP_HUGETLB") || path.map(isHugetlbfs) == true
-        var text = "\(call.name)(\(call.arguments.joined(separator: ", "))) = \(call.result ?? "?")"
-        if let e = call.errnoName { text += " \(e)" }
-        let failed = FailedCall(pid: call.pid ?? 0, tid: call.pid ?? 0, syscall: call.name, args: args,
-                                errno: call.errnoName.map(errnoNumber) ?? 12, text: text, path: path,
-                                hugetlbPageSize: hugetlb ? options.hugePageSize : nil, time: call.time ?? 0)
-        return MapTrace.diagnose(failed, snapshot: snapshot(for: p, mapCount: mapCount), context: context(for: p))
+        let path = memoryCall.filePath ?? call.string(1) ?? call.string(0)
+        let failed = FailedCall(pid: call.pid ?? 0, tid: call.pid ?? 0, syscall: memoryCall.syscall.name,
+                                args: memoryCall.args.array, errno: memoryCall.error?.rawValue ?? 0,
+                                text: Self.text(call, fdPath: memoryCall.filePath), path: path,
+                                hugetlbPageSize: memoryCall.hugePageSize, time: call.time ?? 0)
+        return limitToLog(MapTrace.diagnose(failed, snapshot: snapshot(for: p, bounds: bounds), context: context(for: p)))
     }
 
-    mutating func diagnoseFault(pid: Int32?, address: UInt64, mapping: Mapping, time: Double?) -> Diagnosis {
+    mutating func diagnoseFault(pid: Int32?, address: UInt64, mapping: Mapping, time: Double?, bounds: CountBounds) -> Diagnosis {
         let p = process(for: pid)
         let failed = FailedCall(pid: pid ?? 0, tid: pid ?? 0, syscall: "SIGBUS",
                                 args: [address, mapping.start, mapping.end, mapping.offset, 0, 0], errno: 0,
                                 text: "--- SIGBUS {si_addr=\(hex(address))} ---", path: mapping.path,
                                 hugetlbPageSize: mapping.hugePageSize, signalAddress: address, time: time ?? 0)
-        return MapTrace.diagnose(failed, snapshot: snapshot(for: p, mapCount: p.space.count + p.baseline), context: context(for: p))
+        return limitToLog(MapTrace.diagnose(failed, snapshot: snapshot(for: p, bounds: bounds), context: context(for: p)))
     }
 
-    private func snapshot(for p: Process, mapCount: Int) -> Snapshot {
+    /// The call as the log printed it, with the path of its fd argument when an earlier line
+    /// named the file and this line did not (a log without -y).
+    static func text(_ call: StraceCall, fdPath: String?) -> String {
+        var arguments = call.arguments
+        let fdIndex: Int? = switch call.name {
+        case "mmap", "mmap2": 4
+        case "fallocate", "ftruncate": 0
+        default: nil
+        }
+        if let i = fdIndex, let fdPath, arguments.indices.contains(i), call.fdPath(i) == nil,
+           let fd = call.integer(i), Int32(truncatingIfNeeded: fd) >= 0 {
+            arguments[i] += "<\(fdPath)>"
+        }
+        var text = "\(call.name)(\(arguments.joined(separator: ", "))) = \(call.result ?? "?")"
+        if let e = call.errnoName { text += " \(e)" }
+        return text
+    }
+
+    /// What a log cannot show is not checked, rather than ruled out.
+    private func limitToLog(_ diagnosis: Diagnosis) -> Diagnosis {
+        var diagnosis = diagnosis
+        var kept: [RuledOut] = []
+        var notChecked: [RuledOut] = []
+        for entry in diagnosis.ruledOut {
+            if let why = Self.unshowable[entry.cause], entry.applicable {
+                notChecked.append(RuledOut(cause: entry.cause, reason: why))
+            } else {
+                kept.append(entry)
+            }
+        }
+        diagnosis.ruledOut = kept
+        diagnosis.notChecked = notChecked
+        return diagnosis
+    }
+
+    private func snapshot(for p: Process, bounds: CountBounds) -> Snapshot {
         var pools: [HugePagePool] = []
         if options.hugepages != nil || options.freeHugepages != nil {
             let total = options.hugepages ?? options.freeHugepages ?? 0
@@ -32,11 +75,12 @@ extension ReplayState {
             let free = max(0, (options.freeHugepages ?? total) - pages)
             pools.append(HugePagePool(pageSize: options.hugePageSize, total: total, free: free))
         }
-        let process = ProcessState(pid: 0, comm: p.command.first.map { String($0.split(separator: "/").last ?? "") } ?? "",
-                                   mapCount: mapCount, vmSize: p.space.mappings.reduce(0) { $0 + $1.length },
+        var process = ProcessState(pid: 0, comm: p.command.first.map { String($0.split(separator: "/").last ?? "") } ?? "",
+                                   mapCount: bounds.estimate, vmSize: p.memory.space.mappings.reduce(0) { $0 &+ $1.length },
                                    addressSpaceLimit: options.rlimitAS.map { ResourceLimit(soft: $0, hard: $0) },
                                    dataLimit: options.rlimitData.map { ResourceLimit(soft: $0, hard: $0) },
                                    memlockLimit: nil)
+        process.mapCountBounds = bounds.isExact ? nil : bounds
         var snapshot = Snapshot(process: process, maxMapCount: options.maxMapCount, defaultHugePageSize: options.hugePageSize,
                                 pools: pools)
         snapshot.sysctlFilesRead = false  // the machine that ran it is not this one
@@ -48,9 +92,4 @@ extension ReplayState {
                      hugetlbBytesMapped: p.bytesMapped, hugetlbPageSize: p.hugetlbMappings > 0 ? options.hugePageSize : nil,
                      mappingsBeforeHugetlb: p.mapCountBeforeHugetlb)
     }
-}
-
-/// ENOMEM → 12, from the name strace printed.
-func errnoNumber(_ name: String) -> Int32 {
-    (1...133).first { errnoName(Int32($0)) == name }.map(Int32.init) ?? 0
 }

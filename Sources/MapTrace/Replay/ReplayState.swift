@@ -1,34 +1,70 @@
 import Foundation
 
-/// The processes of an strace log as the replay rebuilds them: one address-space model per
-/// process, threads (CLONE_THREAD) sharing their process's, a fork copying its parent's.
+/// The processes of an strace log as the replay rebuilds them: one `ProcessMemory` per process,
+/// threads (CLONE_THREAD) sharing their process's, a fork copying its parent's. Calls change it
+/// through `ProcessMemory.apply`, the same function the live tracer uses.
 struct ReplayState {
     final class Process {
-        var space: AddressSpace
+        var memory = ProcessMemory()
         var fds: [Int64: String] = [:]
-        var programBreak: UInt64 = 0
         var hugetlbMappings = 0
         var hugetlbFiles = 0
         var bytesMapped: UInt64 = 0
-        var baseline: Int
+        /// Areas the log cannot show (what execve left, or what was there before the log began):
+        /// the lowest and highest plausible number; `high` nil when nothing bounds it.
+        var unseen: CountBounds
         var command: [String] = []
         var mapCountBeforeHugetlb: Int?
+        /// Memory calls of this process the replay had to skip (unreadable numbers).
+        var skippedCalls = 0
+        var exitStatus: Int32?
 
-        init(space: AddressSpace, baseline: Int) {
-            self.space = space
-            self.baseline = baseline
+        init(unseen: CountBounds) { self.unseen = unseen }
+
+        func copy() -> Process {
+            let p = Process(unseen: unseen)
+            p.memory = memory
+            p.memory.space.forked()
+            p.fds = fds
+            p.command = command
+            p.unseen = unseen
+            return p
         }
+
+        /// The model's count plus the estimate of what the log cannot show.
+        var estimatedCount: Int { memory.space.count + unseen.estimate }
+    }
+
+    /// What applying one line did.
+    enum Step {
+        /// Not a call the model needs (or a process event).
+        case other
+        case memory(MemoryCall, CallEffect)
+        /// A memory call that could not be read; it was skipped.
+        case malformed(String)
     }
 
     let options: ReplayOptions
     /// pid (a thread id in `strace -f`) → its process.
     private var processes: [Int32: Process] = [:]
     private var firstPid: Int32?
+    private var sawClone = false
+    private var segments = SharedMemorySegments()
     var startedWithoutExec = false
     var fileMappings = 0
     var totalMappings = 0
 
     init(options: ReplayOptions) { self.options = options }
+
+    /// Areas execve leaves before the first call the log shows: the program's and ld.so's
+    /// segments, the stack, [vvar], [vvar_vclock], [vdso] (9 for a static program, up to about
+    /// 14 for a PIE with a separate bss).
+    static let afterExec = CountBounds(low: 9, high: 14, estimate: 12)
+
+    /// Before the log began (no execve): the user's --baseline, or unknown.
+    var beforeLog: CountBounds {
+        options.baseline.map { CountBounds(low: $0, high: $0, estimate: $0) } ?? CountBounds(low: 0, high: nil, estimate: 0)
+    }
 
     mutating func process(for pid: Int32?) -> Process {
         let key = pid ?? 0
@@ -39,115 +75,71 @@ struct ReplayState {
             processes[key] = p
             return p
         }
-        let p = Process(space: AddressSpace(), baseline: options.baseline ?? 0)
+        let p = Process(unseen: beforeLog)
         processes[key] = p
         if firstPid == nil { firstPid = key; startedWithoutExec = true }
         return p
     }
 
-    private var sawClone = false
+    func existing(_ pid: Int32?) -> Process? { processes[pid ?? 0] }
 
-    func baselineFor(_ pid: Int32?) -> Int { processes[pid ?? 0]?.baseline ?? 0 }
+    /// A thread is gone: its process's status is the leader's (or exit_group's).
+    mutating func exited(_ pid: Int32?, status: Int32?) {
+        guard let p = processes[pid ?? 0] else { return }
+        if p.exitStatus == nil { p.exitStatus = status }
+    }
 
-    /// Applies a completed call. Returns true when the kernel refused a memory call.
-    mutating func apply(_ call: StraceCall) -> Bool {
+    /// Applies a completed call.
+    mutating func apply(_ call: StraceCall) -> Step {
         let p = process(for: call.pid)
         if call.name == "execve" || call.name == "execveat" {
             if !call.failed, call.resultValue == 0 {
-                p.space = AddressSpace()
-                p.baseline = StraceReplay.areasAfterExec
+                p.memory = ProcessMemory()
+                p.unseen = Self.afterExec
                 p.fds.removeAll()
-                p.programBreak = 0
                 p.mapCountBeforeHugetlb = nil
                 if call.pid.map({ $0 == firstPid }) ?? true, totalMappings == 0 { startedWithoutExec = false }
-                if let argv = call.arguments.dropFirst().first { p.command = argv.split(separator: ",").map { String($0).trimmingCharacters(in: CharacterSet(charactersIn: "[\" ]")) } }
+                if let argv = call.arguments.dropFirst().first {
+                    p.command = argv.split(separator: ",").map { String($0).trimming("[\" ") }
+                }
             }
-            return false
+            return .other
         }
         if ["clone", "clone3", "fork", "vfork"].contains(call.name) {
             sawClone = true
-            if let child = call.resultValue, child > 0 {
-                let isThread = call.arguments.contains { $0.contains("CLONE_THREAD") }
-                if isThread {
-                    processes[Int32(child)] = p
-                } else {
-                    let copy = Process(space: p.space, baseline: p.baseline)
-                    copy.fds = p.fds
-                    copy.programBreak = p.programBreak
-                    processes[Int32(child)] = copy
-                }
+            if let child = call.resultValue, child > 0, let pid = Int32(exactly: child) {
+                let shares = call.arguments.contains { $0.contains("CLONE_THREAD") || $0.contains("CLONE_VM") }
+                processes[pid] = shares ? p : p.copy()
             }
-            return false
+            return .other
         }
         if call.name == "close", !call.failed, let fd = call.integer(0) { p.fds[Int64(Int32(truncatingIfNeeded: fd))] = nil }
-        if ["open", "openat", "creat", "openat2"].contains(call.name) {
-            let path = call.resultFdPath ?? call.string(call.name == "open" || call.name == "creat" ? 0 : 1)
-            if !call.failed, let fd = call.resultValue, let path {
-                p.fds[fd] = path
-                if isHugetlbfs(path) { p.hugetlbFiles += 1 }
-            }
-            return false
+        let memoryCall: MemoryCall?
+        do {
+            memoryCall = try call.memoryCall(fdPaths: p.fds, hugePageSize: options.hugePageSize, isHugetlbfs: isHugetlbfs,
+                                             area: { p.memory.space.mapping(containing: $0) })
+        } catch {
+            p.skippedCalls += 1
+            return .malformed(error.reason)
         }
-        if call.name == "brk" {
-            guard let result = call.resultValue.map(UInt64.init(bitPattern:)) else { return false }
-            let asked = call.integer(0) ?? 0
-            if asked != 0 && result != asked { return true }  // refused: the old break came back
-            if p.programBreak != 0 && result != p.programBreak { p.space.setBreak(from: p.programBreak, to: result) }
-            p.programBreak = result
-            return false
+        guard let memoryCall else { return .other }
+        if memoryCall.syscall.opensFile, !memoryCall.failed, let path = memoryCall.filePath {
+            p.fds[Int64(Int32(truncatingIfNeeded: memoryCall.result))] = path
+            if memoryCall.hugePageSize != nil { p.hugetlbFiles += 1 }
         }
-        guard StraceReplay.memoryCalls.contains(call.name) else { return false }
-        if call.failed { return true }
-        let result = UInt64(bitPattern: call.resultValue ?? 0)
-        switch call.name {
-        case "mmap", "mmap2":
-            let flags = call.flags(3)
-            let fd = Int64(Int32(truncatingIfNeeded: call.integer(4) ?? UInt64.max))
-            let path = call.fdPath(4) ?? (fd >= 0 ? p.fds[fd] : nil)
-            let hugetlb = flags.contains("MAP_HUGETLB") || path.map(isHugetlbfs) == true
-            let page: UInt64 = hugetlb ? options.hugePageSize : 4096
-            let length = ((call.integer(1) ?? 0) + page - 1) / page * page
-            let shared = flags.contains("MAP_SHARED") || flags.contains("MAP_SHARED_VALIDATE")
-            let anonymous = flags.contains("MAP_ANONYMOUS")
-            let prot = protBits(call.flags(2))
-            if hugetlb {
-                if p.mapCountBeforeHugetlb == nil { p.mapCountBeforeHugetlb = p.space.count + p.baseline }
+        if memoryCall.syscall == .mmap, !memoryCall.failed {
+            if let huge = memoryCall.hugePageSize {
+                if p.mapCountBeforeHugetlb == nil { p.mapCountBeforeHugetlb = p.estimatedCount }
                 p.hugetlbMappings += 1
-                p.bytesMapped += length
+                p.bytesMapped &+= Page.roundUp(memoryCall.args[1], to: huge)
+            } else if memoryCall.args[3] & CallBits.mapAnonymous == 0 {
+                fileMappings += 1
             }
-            if !anonymous && !hugetlb { fileMappings += 1 }
             totalMappings += 1
-            let offset = call.integer(5) ?? 0
-            let accounted = !shared && prot & 2 != 0 && !flags.contains("MAP_NORESERVE") && !hugetlb
-            p.space.map(Mapping(start: result, end: result &+ length, prot: prot, shared: shared, offset: offset,
-                                path: anonymous ? (shared ? "/dev/zero (deleted)" : nil) : path,
-                                hugePageSize: hugetlb ? options.hugePageSize : nil, accounted: accounted))
-        case "munmap":
-            p.space.unmap(start: call.integer(0) ?? 0, length: call.integer(1) ?? 0)
-        case "mprotect":
-            p.space.protect(start: call.integer(0) ?? 0, length: call.integer(1) ?? 0, prot: protBits(call.flags(2)))
-        case "mremap":
-            p.space.remap(oldStart: call.integer(0) ?? 0, oldLength: call.integer(1) ?? 0, newStart: result,
-                          newLength: call.integer(2) ?? 0, keepsOldRange: call.flags(3).contains("MREMAP_DONTUNMAP"))
-        case "shmdt":
-            if let m = p.space.mapping(containing: call.integer(0) ?? 0) { p.space.unmap(start: m.start, length: m.length) }
-        default:
-            break
         }
-        return false
-    }
-
-    /// The failures maptrace explains, as the live tracer decides them.
-    func isDiagnosable(_ call: StraceCall) -> Bool {
-        if call.injected { return false }  // strace -e inject: not a real limit
-        if call.name == "brk" { return true }
-        switch call.errnoName {
-        case "ENOMEM", "EAGAIN": return StraceReplay.memoryCalls.contains(call.name)
-        case "ENOSPC": return true
-        case "EPERM": return ["mmap", "mlock", "mlock2", "mlockall", "shmget"].contains(call.name)
-        case "EINVAL": return call.name == "mmap" && (call.flags(3).contains("MAP_HUGETLB") || (call.fdPath(4).map(isHugetlbfs) ?? false))
-        default: return false
-        }
+        let effect = p.memory.apply(memoryCall, segments: &segments)
+        _ = p.memory.space.takeUnsure()  // replay cannot ask; `unsureMerges` widens the bound
+        return .memory(memoryCall, effect)
     }
 
     func isHugetlbfs(_ path: String) -> Bool {
@@ -160,17 +152,35 @@ struct ReplayState {
             || name.range(of: #"^[A-Za-z0-9_.-]*map_[0-9]+$"#, options: .regularExpression) != nil
             || path.hasPrefix("/anon_hugepage")
     }
+}
 
-    private func protBits(_ names: [String]) -> UInt32 {
-        var bits: UInt32 = 0
-        for name in names {
-            switch name {
-            case "PROT_READ": bits |= 1
-            case "PROT_WRITE": bits |= 2
-            case "PROT_EXEC": bits |= 4
-            default: break
-            }
-        }
-        return bits
+/// A count known only within bounds: what a log shows plus what it cannot.
+public struct CountBounds: Sendable, Codable, Equatable {
+    public var low: Int
+    /// nil: nothing the log holds bounds it from above.
+    public var high: Int?
+    /// The best single figure.
+    public var estimate: Int
+
+    public init(low: Int, high: Int?, estimate: Int) {
+        self.low = low
+        self.high = high
+        self.estimate = estimate
+    }
+
+    public var isExact: Bool { high == low }
+
+    static func + (a: CountBounds, b: Int) -> CountBounds {
+        CountBounds(low: a.low + b, high: a.high.map { $0 + b }, estimate: a.estimate + b)
+    }
+}
+
+extension String {
+    /// Without the characters of `set` at either end.
+    func trimming(_ set: String) -> String {
+        var s = Substring(self)
+        while let c = s.first, set.contains(c) { s = s.dropFirst() }
+        while let c = s.last, set.contains(c) { s = s.dropLast() }
+        return String(s)
     }
 }

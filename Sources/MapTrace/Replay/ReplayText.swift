@@ -3,14 +3,17 @@ public enum ReplayText {
     public static func render(_ result: ReplayResult, log: StraceLog) -> String {
         var lines: [String] = []
         let files = log.files.count == 1 ? log.files[0] : "\(log.files.count) files (\(log.files.joined(separator: ", ")))"
-        lines.append("maptrace replay: \(files): \(result.callsReplayed) calls replayed"
+        lines.append("maptrace replay: \(files): \(result.callsReplayed) call\(result.callsReplayed == 1 ? "" : "s") replayed"
                      + (log.timeFormat.map { ", strace -\($0) times" } ?? ""))
         if let failure = result.failure {
             let place = log.files.count > 1 ? "\(log.files[failure.file]):\(failure.line)" : "line \(failure.line)"
             lines.append("first failing memory call: \(place)" + (failure.pid.map { ", pid \($0)" } ?? ""))
             if let count = result.mapCount {
-                lines.append("modelled areas of that process before the call: \(count)"
-                             + (result.uncertainty > 0 ? " (could be off by up to \(result.uncertainty))" : ""))
+                var line = "modelled areas of that process before the call: \(count)"
+                if let b = result.mapCountBounds, !b.isExact {
+                    line += b.high.map { " (between \(b.low) and \($0))" } ?? " (at least \(b.low); the log cannot bound it from above)"
+                }
+                lines.append(line)
             }
             if let diagnosis = result.diagnosis { lines.append(DiagnosisText.render(diagnosis)) }
         } else {

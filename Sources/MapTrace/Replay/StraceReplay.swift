@@ -18,10 +18,10 @@ public struct ReplayOptions: Sendable {
 public struct ReplayResult: Sendable {
     public var failure: StraceCall?
     public var diagnosis: Diagnosis?
-    /// The modelled count of areas of the failing process just before the failing call, and how
-    /// far off it could be (up or down).
+    /// The modelled count of areas of the failing process just before the failing call, and the
+    /// bounds the log allows.
     public var mapCount: Int?
-    public var uncertainty: Int = 0
+    public var mapCountBounds: CountBounds?
     /// What the log lacked, each with its effect on the count.
     public var gaps: [String] = []
     /// What else the replay noticed (the process went on after the failure, later failures…).
@@ -30,23 +30,24 @@ public struct ReplayResult: Sendable {
     public var hugetlbMappings = 0
     public var laterFailures = 0
     public var issues: [StraceParseIssue] = []
+    /// Memory calls skipped because a number or flag in them could not be read.
+    public var skippedCalls = 0
 }
 
 /// Replays the memory calls of an strace log through the address-space model, per process.
 public enum StraceReplay {
-    /// Areas a dynamically linked program has right after execve, before its first call:
-    /// the binary's and ld.so's segments, the stack, [vvar], [vvar_vclock] and [vdso].
-    static let areasAfterExec = 12
-    static let memoryCalls: Set<String> = ["mmap", "mmap2", "munmap", "mremap", "mprotect", "brk", "madvise",
-                                           "mlock", "mlock2", "mlockall", "shmat", "shmdt", "shmget", "fallocate"]
+    /// The calls that can add an area (by mapping or by splitting one): a log without one of
+    /// them cannot bound the count from above.
+    static let areaAddingCalls = ["mmap", "mprotect", "munmap", "mremap", "madvise", "mlock", "brk"]
+    /// Calls every traced program makes and `-e trace=` sets seldom include: their presence says
+    /// strace traced everything.
+    static let everyProgramCalls: Set<String> = ["read", "write", "close", "fstat", "newfstatat", "futex", "rt_sigaction"]
 
     public static func run(_ log: StraceLog, options: ReplayOptions) -> ReplayResult {
         var options = options
         var result = ReplayResult()
-        let names = Set(log.events.compactMap { event -> String? in
-            if case .call(let c) = event { return c.name }
-            return nil
-        })
+        var names = Set<String>()
+        for case .call(let c) in log.events { names.insert(c.name) }
         // maptrace's own trace (-o): its lines carry the live count and limit (maps=N/M), and its
         // diagnosis and summary blocks are not strace lines to complain about.
         let annotated = log.events.contains { event in
@@ -63,45 +64,63 @@ public enum StraceReplay {
         } else {
             result.issues = log.issues
         }
+        let untraced = untracedCalls(names)
         var state = ReplayState(options: options)
+        var failingProcess: ReplayState.Process?
+        var lastExit: (status: Int32?, signal: String?)?
         for event in log.events {
             switch event {
             case .call(let call):
                 guard call.result != nil else { continue }  // never returned (unfinished at the end)
                 result.callsReplayed += 1
-                let before = state.process(for: call.pid).space.count
-                let refused = state.apply(call)
-                if refused, state.isDiagnosable(call) {
-                    if result.failure == nil {
-                        result.failure = call
-                        // a failed call leaves the count as it was: the line's maps= is the count before it
-                        result.mapCount = call.mapCount ?? before + state.baselineFor(call.pid)
-                        result.hugetlbMappings = state.process(for: call.pid).hugetlbMappings
-                        result.diagnosis = state.diagnose(call, mapCount: result.mapCount ?? before)
-                    } else {
+                let before = state.process(for: call.pid)
+                let boundsBefore = bounds(before, untraced: untraced, annotated: call.mapCount)
+                switch state.apply(call) {
+                case .other:
+                    break
+                case .malformed(let reason):
+                    result.skippedCalls += 1
+                    result.issues.append(StraceParseIssue(file: call.file, line: call.line, message: "skipped: " + reason))
+                case .memory(let memoryCall, let effect):
+                    guard memoryCall.needsDiagnosis(effect) else { break }
+                    guard result.failure == nil else {
                         result.laterFailures += 1
+                        break
                     }
+                    result.failure = call
+                    failingProcess = before
+                    // a failed call leaves the count as it was
+                    result.mapCount = boundsBefore.estimate
+                    result.mapCountBounds = boundsBefore
+                    result.hugetlbMappings = before.hugetlbMappings
+                    result.diagnosis = state.diagnose(call, memoryCall, bounds: boundsBefore)
                 }
             case .signal(let pid, let name, let fields, let time, _):
                 if name == "SIGBUS", result.failure == nil, let address = fields["si_addr"].flatMap(parseNumber),
-                   let mapping = state.process(for: pid).space.mapping(containing: address), mapping.isHugetlb {
+                   let mapping = state.process(for: pid).memory.space.mapping(containing: address), mapping.isHugetlb {
                     var call = StraceCall(pid: pid, time: time, name: "SIGBUS", arguments: [])
                     call.result = "?"
                     result.failure = call
-                    result.mapCount = state.process(for: pid).space.count + state.baselineFor(pid)
-                    result.diagnosis = state.diagnoseFault(pid: pid, address: address, mapping: mapping, time: time)
+                    let p = state.process(for: pid)
+                    failingProcess = p
+                    let b = bounds(p, untraced: untraced, annotated: nil)
+                    result.mapCount = b.estimate
+                    result.mapCountBounds = b
+                    result.diagnosis = state.diagnoseFault(pid: pid, address: address, mapping: mapping, time: time, bounds: b)
                 }
             case .exit(let pid, let status, let signal, _):
-                if let failure = result.failure, failure.pid == pid || pid == nil {
-                    if let signal { result.notes.append("the process was then killed by \(signal)") }
-                    else if let status { result.notes.append("the process then exited with status \(status)") }
-                }
+                // every thread's exit is logged; the process's status is its last thread's
+                if let failingProcess, state.existing(pid) === failingProcess { lastExit = (status, signal) }
             }
         }
-        if !annotated { gaps(names: names, log: log, state: state, into: &result) }
+        if let lastExit {
+            if let signal = lastExit.signal { result.notes.append("the process was then killed by \(signal)") }
+            else if let status = lastExit.status { result.notes.append("the process then exited with status \(status)") }
+        }
+        if !annotated { gaps(names: names, untraced: untraced, log: log, state: state, into: &result) }
         if var diagnosis = result.diagnosis {
-            diagnosis.certainty = cap(diagnosis, result: result, options: options)
-            // the live run's counts are its model's, re-synchronised now and then: not the kernel's
+            diagnosis.certainty = cap(diagnosis, options: options)
+            // the live run's counts are its model's: not read from the kernel at the failure
             if annotated { diagnosis.certainty = max(diagnosis.certainty, .likely) }
             result.diagnosis = diagnosis
         }
@@ -121,49 +140,63 @@ public enum StraceReplay {
         return result
     }
 
-    /// What the log lacked, and how far the modelled count could be off because of it.
-    static func gaps(names: Set<String>, log: StraceLog, state: ReplayState, into result: inout ReplayResult) {
+    /// The calls that add areas and that the log's trace set may not have held.
+    static func untracedCalls(_ names: Set<String>) -> [String] {
+        if !names.isDisjoint(with: everyProgramCalls) { return [] }  // strace traced every call
+        // `-e trace=%memory` (or =memory) holds all of them; a log with mprotect and munmap is one
+        let memoryClass = names.contains("mprotect") && names.contains("munmap")
+        if memoryClass { return [] }
+        return areaAddingCalls.filter { !names.contains($0) && !($0 == "mmap" && names.contains("mmap2")) }
+    }
+
+    /// The count of `p` as the log bounds it: the model, what the log cannot show (before it
+    /// began, or what execve left), merges the model could not decide, skipped lines, and calls
+    /// the trace set left out (which leave it unbounded above).
+    static func bounds(_ p: ReplayState.Process, untraced: [String], annotated: Int?) -> CountBounds {
+        if let annotated { return CountBounds(low: annotated, high: annotated, estimate: annotated) }
+        let space = p.memory.space
+        var b = p.unseen + space.count
+        b.high = b.high.map { $0 + space.unsureMerges + 2 * p.skippedCalls }
+        if !untraced.isEmpty { b.high = nil }
+        if untraced.contains("munmap") { b.low = min(b.low, p.unseen.low) }
+        return b
+    }
+
+    /// What the log lacked, and what that does to the count.
+    static func gaps(names: Set<String>, untraced: [String], log: StraceLog, state: ReplayState, into result: inout ReplayResult) {
         let mapped = names.contains("mmap") || names.contains("mmap2")
         if !mapped { result.gaps.append("no mmap calls: the log was not traced with them (strace -e trace=memory or %memory)") }
-        if mapped && !names.contains("mprotect") {
-            let files = state.fileMappings
-            result.gaps.append("no mprotect calls: each mprotect of part of a mapping splits it, so the count may be low by up to \(files)")
-            result.uncertainty += files
+        let adders = untraced.filter { $0 != "munmap" }
+        if mapped && !adders.isEmpty {
+            result.gaps.append("no \(adders.joined(separator: ", ")) calls in the trace set: each may have split areas the log "
+                               + "does not show, so the count has no upper bound")
         }
-        if mapped && !names.contains("munmap") {
-            result.gaps.append("no munmap calls: unmapped areas still count, so the count may be high")
-            result.uncertainty += state.totalMappings / 10 + 1
+        if mapped && untraced.contains("munmap") {
+            result.gaps.append("no munmap calls: areas unmapped since still count, so the count may be high")
         }
-        if !names.contains("brk") { result.uncertainty += 1 }
         if state.startedWithoutExec && state.options.baseline == nil {
             result.gaps.append("the log starts after the process started (no execve): its earlier areas are unknown; "
-                               + "give --baseline N (lines of /proc/PID/maps then)")
-            result.uncertainty += 40
-        } else if !state.startedWithoutExec {
-            result.uncertainty += 3  // the areas execve leaves, estimated
+                               + "give --baseline N (lines of /proc/PID/maps then, less [vsyscall])")
         }
         if !log.hasPids && log.files.count == 1 && names.contains("clone") {
             result.gaps.append("the log has no pids: calls of all threads are taken as one process's")
         }
-        if !result.issues.isEmpty {
-            result.gaps.append("\(result.issues.count) line\(result.issues.count == 1 ? "" : "s") could not be read (see below)")
+        if result.skippedCalls > 0 {
+            result.gaps.append("\(result.skippedCalls) memory call\(result.skippedCalls == 1 ? "" : "s") skipped: a number or flag could not be read")
+        }
+        let unreadable = result.issues.count - result.skippedCalls
+        if unreadable > 0 {
+            result.gaps.append("\(unreadable) line\(unreadable == 1 ? "" : "s") could not be read (see below)")
         }
     }
 
-    /// A log is indirect evidence: a diagnosis is at most `likely` when the count or the limit
-    /// had to be estimated, and `possible` when the limit was not given at all.
-    static func cap(_ diagnosis: Diagnosis, result: ReplayResult, options: ReplayOptions) -> Certainty {
-        var best = Certainty.confirmed
-        if diagnosis.cause == .maxMapCount {
-            if options.maxMapCount == nil { best = .possible }
-            else if result.uncertainty > 0 { best = .likely }
-        } else if diagnosis.cause == .hugepagePool || diagnosis.cause == .hugepageNode {
-            best = options.hugepages == nil && options.freeHugepages == nil ? .possible : .likely
-        } else if !result.gaps.isEmpty || diagnosis.cause == .unknown {
-            best = .likely
-        } else {
-            best = .likely  // limits read from flags, not from the process itself
-        }
+    /// A log is indirect evidence: a diagnosis is at most `likely`, and `possible` where the
+    /// limit it names was not given.
+    static func cap(_ diagnosis: Diagnosis, options: ReplayOptions) -> Certainty {
+        var best = Certainty.likely
+        if diagnosis.cause == .maxMapCount && options.maxMapCount == nil { best = .possible }
+        if (diagnosis.cause == .hugepagePool || diagnosis.cause == .hugepageNode)
+            && options.hugepages == nil && options.freeHugepages == nil { best = .possible }
         return max(diagnosis.certainty, best)  // confirmed < likely < possible
     }
 }

@@ -13,6 +13,9 @@ public struct ProcessStatistics: Sendable, Codable, Equatable {
     /// it had made by then: a newer EAL survives a failed mmap and goes on with fewer pages.
     public var firstFailure: String?
     public var hugetlbMappingsAtFailure: Int?
+    /// How many times the model asked the kernel about areas whose merge no call showed
+    /// (nil in logs written before maptrace asked).
+    public var modelQueries: Int?
     public var exitStatus: Int32?
     public var killedBy: String?
 

@@ -19,6 +19,13 @@ final class SeccompFilter {
         for call in Syscall.allCases {
             let nr = seccomp_syscall_resolve_name(call.name)
             guard nr != __NR_SCMP_ERROR else { throw MapTraceError.seccomp("unknown system call \(call.name)") }
+            if call == .prctl {
+                // only PR_SET_VMA (naming anonymous memory) changes areas; every other prctl runs untraced
+                var option = scmp_arg_cmp(arg: 0, op: SCMP_CMP_EQ, datum_a: CallBits.prSetVMA, datum_b: 0)
+                rc = seccomp_rule_add_array(ctx, SeccompFilter.trace(call.rawValue), nr, 1, &option)
+                guard rc == 0 else { throw MapTraceError.seccomp("rule for prctl: \(errnoName(-rc))") }
+                continue
+            }
             rc = seccomp_rule_add_array(ctx, SeccompFilter.trace(call.rawValue), nr, 0, nil)
             guard rc == 0 else { throw MapTraceError.seccomp("rule for \(call.name): \(errnoName(-rc))") }
         }

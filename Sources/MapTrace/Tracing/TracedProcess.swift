@@ -2,12 +2,17 @@
 /// starts a new one from a copy of its parent's model.
 final class TracedProcess {
     let pid: Int32
-    var space: AddressSpace
+    /// The model of its address space, changed only by `ProcessMemory.apply` and re-reads.
+    var memory: ProcessMemory
+    var space: AddressSpace {
+        get { memory.space }
+        set { memory.space = newValue }
+    }
+    /// /proc/PID/maps, open for PROCMAP_QUERY while the process keeps its mm (reopened after exec).
+    var mapsQuery: AreaQuery?
     var statistics: ProcessStatistics
     var command: [String]
     var threads: Set<Int32> = []
-    /// The current program break, to turn a brk result into a grown or shrunk heap.
-    var programBreak: UInt64 = 0
     /// The mapping count just before the first hugetlb mapping: the process's baseline.
     var mapCountBeforeHugetlb: Int?
     /// Monotonic time of the last comparison with /proc/PID/maps.
@@ -16,7 +21,7 @@ final class TracedProcess {
 
     init(pid: Int32, space: AddressSpace, command: [String]) {
         self.pid = pid
-        self.space = space
+        memory = ProcessMemory(space: space)
         self.command = command
         statistics = ProcessStatistics(pid: pid, command: command.joined(separator: " "))
     }

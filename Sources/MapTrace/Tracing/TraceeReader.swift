@@ -37,6 +37,15 @@ final class TraceeReader {
         return got == 24 ? (how.0, how.1, how.2) : nil
     }
 
+    /// mbind's node mask: `bits` bits from `address`, as 64-bit words (at most 1024 nodes).
+    func nodeMask(pid: Int32, at address: UInt64, bits: UInt64) -> [UInt64]? {
+        guard address != 0 else { return [] }
+        let count = Int(min((bits + 63) / 64, 16))
+        var words = [UInt64](repeating: 0, count: count)
+        let got = words.withUnsafeMutableBytes { mt_read_mem(pid, address, $0.baseAddress, $0.count) }
+        return got == count * 8 ? words : nil
+    }
+
     /// The target of a /proc symlink: an fd's path, a process's cwd.
     func link(_ path: String) -> String? {
         let n = buffer.withUnsafeMutableBufferPointer { readlink(path, $0.baseAddress!, $0.count - 1) }

@@ -87,17 +87,20 @@ extension Tracer {
             if huge == nil, args[3] & CallBits.mapFixed != 0, let m = thread.process.space.mapping(containing: args[0]) {
                 huge = m.hugePageSize  // MAP_FIXED over a hugetlb mapping
             }
-        case .munmap, .mremap, .mprotect, .madvise, .mlock, .mlock2, .shmdt:
+        case .munmap, .mremap, .mprotect, .pkey_mprotect, .madvise, .mlock, .mlock2, .munlock, .mbind, .mseal, .shmdt:
             huge = thread.process.space.mapping(containing: args[0])?.hugePageSize
+            if call == .mbind { record.nodeMask = reader.nodeMask(pid: pid, at: args[3], bits: args[4]) }
+        case .prctl:
+            record.string = reader.string(pid: pid, at: args[4])
         case .fallocate, .ftruncate:
             huge = reader.hugePageSize(pid: pid, fd: args[0])
             record.fdPath = reader.fdPath(pid: pid, fd: args[0])
         case .memfd_create:
-            if args[1] & memfdHugetlbFlag != 0 { huge = hugePageSize(fromFlags: args[1]) ?? defaultHugePageSize }
+            if args[1] & CallBits.mfdHugetlb != 0 { huge = hugePageSize(fromFlags: args[1]) ?? defaultHugePageSize }
         case .shmget:
-            if args[2] & shmHugetlbFlag != 0 { huge = hugePageSize(fromFlags: args[2]) ?? defaultHugePageSize }
+            if args[2] & CallBits.shmHugetlb != 0 { huge = hugePageSize(fromFlags: args[2]) ?? defaultHugePageSize }
         case .shmat:
-            huge = shmSegments[Int64(Int32(truncatingIfNeeded: args[0]))]?.hugePageSize
+            huge = shmSegments[id: args[0]]?.hugePageSize
         default:
             break
         }
@@ -126,10 +129,20 @@ extension Tracer {
         } else if call.syscall == .memfd_create, !call.failed {
             call.resultPath = reader.fdPath(pid: thread.tid, fd: UInt64(call.result))
         }
-        let brkRefused = call.failed ? false : apply(call, to: process, hugePageSize: huge)
-        // Failed opens of ordinary files (the loader's search path) are not memory failures.
-        if call.failed && (huge != nil || !(call.syscall.opensFile || call.syscall.isExec)) {
-            process.statistics.failuresByErrno[errnoName(call.errno), default: 0] += 1
+        let memoryCall = MemoryCall(call, hugePageSize: huge)
+        if huge != nil, call.syscall == .mmap || call.syscall == .shmat, !call.failed, process.mapCountBeforeHugetlb == nil {
+            process.mapCountBeforeHugetlb = process.space.count
+        }
+        let effect = process.memory.apply(memoryCall, segments: &shmSegments)
+        if effect.hugetlbBytes > 0, let huge {
+            process.statistics.hugetlbMappings += 1
+            process.statistics.bytesMappedByPageSize[huge, default: 0] += effect.hugetlbBytes
+            process.pageSizeUse[huge, default: 0] += 1
+        }
+        checkUnsure(process)
+        let brkRefused = effect.refusedBrk
+        if memoryCall.isMemoryFailure || brkRefused {
+            process.statistics.failuresByErrno[brkRefused ? "ENOMEM" : errnoName(call.errno), default: 0] += 1
         }
         process.statistics.peakMapCount = max(process.statistics.peakMapCount, process.space.count)
 
@@ -139,7 +152,7 @@ extension Tracer {
         let event = SyscallEvent(time: now, pid: pid, tid: thread.tid, call: call, hugePageSize: huge,
                                  mapCount: process.space.count, maxMapCount: maxMapCount,
                                  hugetlbMapCount: process.space.hugetlbCount, refused: refused)
-        if (call.failed || brkRefused) && isDiagnosable(call, hugePageSize: huge) {
+        if memoryCall.needsDiagnosis(effect) {
             failure(thread, event: event)
         } else if sink.wants(touchesHugetlb: huge != nil, failed: refused) {
             sink.handle(.syscall(event))
@@ -147,71 +160,22 @@ extension Tracer {
         periodic(process, now: now)
     }
 
-    /// Applies a successful call to the model. Returns true for a brk the kernel refused
-    /// (brk reports failure by returning the old break, never an errno).
-    private func apply(_ call: CallRecord, to process: TracedProcess, hugePageSize huge: UInt64?) -> Bool {
-        let a = call.args
-        let result = UInt64(bitPattern: call.result)
-        switch call.syscall {
-        case .mmap:
-            if process.mapCountBeforeHugetlb == nil && huge != nil { process.mapCountBeforeHugetlb = process.space.count }
-            let page = huge ?? 4096
-            let length = (a[1] + page - 1) / page * page
-            let shared = a[3] & 0x3 != CallBits.mapPrivate
-            let path = a[3] & CallBits.mapAnonymous == 0 ? call.fdPath : (shared ? "/dev/zero (deleted)" : nil)
-            // accountable_mapping(): private, writable, not NORESERVE, not hugetlb
-            let accounted = !shared && a[2] & 0x2 != 0 && a[3] & CallBits.mapNoReserve == 0 && huge == nil
-            process.space.map(Mapping(start: result, end: result &+ length, prot: UInt32(truncatingIfNeeded: a[2]),
-                                      shared: shared, offset: a[5], path: path, hugePageSize: huge, accounted: accounted))
-            if let huge {
-                process.statistics.hugetlbMappings += 1
-                process.statistics.bytesMappedByPageSize[huge, default: 0] += length
-                process.pageSizeUse[huge, default: 0] += 1
-            }
-        case .munmap:
-            process.space.unmap(start: a[0], length: a[1])
-        case .mprotect:
-            process.space.protect(start: a[0], length: a[1], prot: UInt32(truncatingIfNeeded: a[2]))
-        case .mremap:
-            process.space.remap(oldStart: a[0], oldLength: a[1], newStart: result, newLength: a[2],
-                               keepsOldRange: a[3] & 0x4 != 0)  // MREMAP_DONTUNMAP
-        case .brk:
-            if a[0] != 0 && result != a[0] { return true }
-            if process.programBreak != 0 && result != process.programBreak {
-                process.space.setBreak(from: process.programBreak, to: result)
-            }
-            process.programBreak = result
-        case .shmget:
-            shmSegments[call.result] = (size: a[1], hugePageSize: huge)
-        case .shmat:
-            let segment = shmSegments[Int64(Int32(truncatingIfNeeded: a[0]))]
-            let page = segment?.hugePageSize ?? 4096
-            let size = ((segment?.size ?? 4096) + page - 1) / page * page
-            let prot: UInt32 = a[2] & 0o10000 != 0 ? 1 : 3
-            process.space.map(Mapping(start: result, end: result &+ size, prot: prot, shared: true,
-                                      path: "/SYSV (deleted)", hugePageSize: segment?.hugePageSize))
-        case .shmdt:
-            if let m = process.space.mapping(containing: a[0]) { process.space.unmap(start: m.start, length: m.length) }
-        default:
-            break
-        }
-        return false
-    }
-
-    /// The failures maptrace explains: the errnos of the limits in CAUSES.md, from memory calls.
-    private func isDiagnosable(_ call: CallRecord, hugePageSize: UInt64?) -> Bool {
-        if call.syscall == .brk && !call.failed { return true }
-        switch call.errno {
-        case ENOMEM, EAGAIN:
-            return !call.syscall.opensFile && !call.syscall.isExec
-        case ENOSPC:
-            return hugePageSize != nil || call.syscall == .shmget
-        case EPERM:
-            return [.mmap, .mlock, .mlock2, .mlockall, .shmget].contains(call.syscall)
-        case EINVAL:
-            return hugePageSize != nil
-        default:
-            return false
+    /// Asks the kernel how the areas around the boundaries the model was unsure of really are
+    /// (two private areas whose anon_vmas no call shows, a call that stopped half way), and
+    /// takes its answer. One PROCMAP_QUERY per area involved; a re-read of smaps on kernels
+    /// without it.
+    func checkUnsure(_ process: TracedProcess) {
+        let boundaries = process.space.takeUnsure()
+        guard !boundaries.isEmpty else { return }
+        process.statistics.modelQueries = (process.statistics.modelQueries ?? 0) + 1
+        let top: UInt64 = 1 << 47  // TASK_SIZE of x86_64 with 4-level page tables
+        let inside = boundaries.filter { $0 > 0 && $0 < top }
+        guard let low = inside.min(), let high = inside.max() else { return }
+        if process.mapsQuery == nil { process.mapsQuery = AreaQuery(pid: process.pid) }
+        if let query = process.mapsQuery, let areas = try? query.areas(from: low - 1, to: high + 1) {
+            process.space.adopt(areas, low: low - 1, high: high + 1)
+        } else if let areas = try? MapsFile.readSmaps(pid: process.pid) {
+            process.space = AddressSpace(areas)
         }
     }
 
@@ -232,13 +196,12 @@ extension Tracer {
 
     /// Re-reads /proc/PID/maps when the kernel's count differs from the model's, and says so.
     func resync(_ process: TracedProcess, time: Double) {
-        guard let kernel = try? MapsFile.kernelCount(pid: process.pid) else { return }
+        // a thread inside a call may have changed the areas already: the model follows at its exit
+        guard !process.threads.contains(where: { threads[$0]?.pending != nil }), let kernel = try? MapsFile.kernelCount(pid: process.pid) else { return }
         maxMapCount = Tracer.readMaxMapCount()
         if kernel != process.space.count {
             sink.handle(.drift(time: time, pid: process.pid, model: process.space.count, kernel: kernel))
-            if let maps = try? MapsFile.read(pid: process.pid, mounts: try? MountTable.read(pid: process.pid)) {
-                process.space = AddressSpace(maps)
-            }
+            if let areas = try? MapsFile.readSmaps(pid: process.pid) { process.space = AddressSpace(areas, inherited: true) }
         }
     }
 

@@ -15,9 +15,16 @@ extension Tracer {
         } else {
             let parentProcess = parent ?? status["PPid"].flatMap { Int32($0) }.flatMap { processes[$0] }
             // A fork copies the parent's address space; the model copies its parent's (O(1), copy-on-write).
-            let space = parentProcess?.space ?? AddressSpace((try? MapsFile.read(pid: tgid)) ?? [])
+            var space: AddressSpace
+            if let parentProcess {
+                space = parentProcess.space
+                space.forked()
+            } else {
+                // a process maptrace did not see start: how its areas came to be is unknown
+                space = AddressSpace((try? MapsFile.readSmaps(pid: tgid)) ?? [], inherited: true)
+            }
             process = TracedProcess(pid: tgid, space: space, command: parentProcess?.command ?? commandLine(tgid))
-            process.programBreak = parentProcess?.programBreak ?? 0
+            process.memory.programBreak = parentProcess?.memory.programBreak ?? 0
             process.mapCountBeforeHugetlb = parentProcess?.mapCountBeforeHugetlb
             process.lastResync = Clock.monotonic()
             processes[tgid] = process
@@ -39,11 +46,11 @@ extension Tracer {
         }
         let process = thread.process
         if process.pid == root { commandStarted = true }
-        let mounts = try? MountTable.read(pid: process.pid)
-        process.space = AddressSpace((try? MapsFile.read(pid: process.pid, mounts: mounts)) ?? [])
+        // a new mm: fresh areas (smaps shows their vm_flags), and a new maps file to query
+        process.memory = ProcessMemory(space: AddressSpace((try? MapsFile.readSmaps(pid: process.pid)) ?? []))
+        process.mapsQuery = nil
         process.command = commandLine(process.pid)
         process.statistics.command = process.command.joined(separator: " ")
-        process.programBreak = 0
         process.mapCountBeforeHugetlb = nil
         let path = reader.link("/proc/\(process.pid)/exe") ?? process.command.first ?? "?"
         sink.handle(.exec(time: Clock.realtime(), pid: process.pid, tid: thread.tid, path: path, argv: process.command))

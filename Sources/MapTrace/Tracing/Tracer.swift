@@ -47,7 +47,7 @@ public final class Tracer {
     var diagnoses = 0
     var laterFailures = 0
     /// SysV segments created with SHM_HUGETLB, and every segment's size: shmat maps them.
-    var shmSegments: [Int64: (size: UInt64, hugePageSize: UInt64?)] = [:]
+    var shmSegments = SharedMemorySegments()
     var lastStatus: Double = 0
     /// A failure of maptrace itself that ended the trace.
     public internal(set) var fatal: MapTraceError?

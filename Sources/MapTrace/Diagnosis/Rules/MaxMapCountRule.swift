@@ -35,7 +35,19 @@ public struct MaxMapCountRule: CauseRule {
             return .notApplicable("this limit gives \(ErrorNumber.name(expected)), not \(ErrorNumber.name(request.errno))")
         }
         let count = process.mapCount
-        guard count >= threshold.failsAt else {
+        var certainty: Certainty = threshold.shown ? .confirmed : .likely
+        var band: String?
+        if let bounds = process.mapCountBounds {
+            // a count rebuilt from a log: rule out only what its upper bound keeps below the limit
+            if let high = bounds.high, high < threshold.failsAt {
+                return .within("\(bounds.low)–\(high) areas, \(request.syscall) fails from \(threshold.failsAt) (vm.max_map_count \(max))")
+            }
+            if bounds.low < threshold.failsAt {
+                certainty = bounds.high == nil ? .possible : .likely
+                band = bounds.high.map { "\(count) areas seen, up to \($0 - count) unseen: the limit \(max) is within reach" }
+                    ?? "\(count) areas seen, and the log cannot bound the unseen ones: the limit \(max) may have been reached"
+            }
+        } else if count < threshold.failsAt {
             return .within("\(count) areas, \(request.syscall) fails from \(threshold.failsAt) (vm.max_map_count \(max))")
         }
         let setting = input.snapshot.sysctlFile(for: "vm.max_map_count")
@@ -48,8 +60,9 @@ public struct MaxMapCountRule: CauseRule {
         }
         let sizing = MapCountSizing(input, max: max, failsAt: threshold.failsAt)
         details += sizing.explanation
+        if let band { details.insert(band, at: 0) }
         return .exceeded(Finding(
-            cause: cause, certainty: threshold.shown ? .confirmed : .likely,
+            cause: cause, certainty: certainty,
             values: [EvidenceValue("map_count", count), EvidenceValue("max_map_count", max)]
                 + sizing.values,
             sentence: "vm.max_map_count [\(max)] is too low: the process had \(count) memory map areas "

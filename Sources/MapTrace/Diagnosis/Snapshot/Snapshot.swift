@@ -85,6 +85,8 @@ public struct ProcessState: Codable, Sendable, Equatable {
     public var comm: String
     /// The kernel's mm->map_count: lines of /proc/PID/maps less the `[vsyscall]` gate area.
     public var mapCount: Int
+    /// Set when `mapCount` is only an estimate (rebuilt from a log): the bounds it lies in.
+    public var mapCountBounds: CountBounds?
     /// VmSize, VmData, VmLck and HugetlbPages in bytes.
     public var vmSize: UInt64
     public var vmData: UInt64
