@@ -43,8 +43,11 @@ extension AddressSpace {
             return
         }
 
-        let moved = movedPieces(from: oldStart, oldEnd, to: newStart, newEnd)
+        var moved = movedPieces(from: oldStart, oldEnd, to: newStart, newEnd)
         guard !moved.isEmpty else { return }
+        // memory whose traits are unknown moves as one: give it one lineage
+        let lineage = newLineage()
+        for i in moved.indices where moved[i].mapping.traits?.lineage == 0 { moved[i].mapping.traits!.lineage = lineage }
         if !keepsOldRange { unmap(start: oldStart, length: oldLength) }
         tree.replace(newStart, newEnd) { touched in
             Self.remainders(of: touched, outside: newStart, newEnd, around: moved)
@@ -79,7 +82,10 @@ extension AddressSpace {
         if pieces[pieces.count - 1].mapping.end < newEnd { pieces[pieces.count - 1].mapping.end = newEnd }
         // copy_vma (mm/vma.c) merges the moved area with its new neighbours when their anon_vmas
         // and page offsets allow; a private area's offset stays where it was once it had pages
-        for i in pieces.indices where pieces[i].mapping.isPrivateAnonymous { pieces[i].mapping.traits?.shifted = true }
+        for i in pieces.indices where pieces[i].mapping.isPrivateAnonymous {
+            if pieces[i].mapping.traits == nil { pieces[i].mapping.traits = AreaTraits(flags: [], lineage: 0) }
+            pieces[i].mapping.traits!.shifted = true
+        }
         pieces[0].mergesLeft = true
         pieces[pieces.count - 1].mergesRight = true
         return pieces

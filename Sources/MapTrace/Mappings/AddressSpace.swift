@@ -20,6 +20,8 @@ public struct AddressSpace: Sendable {
     /// Merges decided without knowing the anon_vmas, over the model's life: each may have been
     /// two areas in the kernel, so the count could be that much higher.
     public var unsureMerges: Int { tree.unsureTotal }
+    /// Merges left undone without knowing: the count could be that much lower.
+    public var unsureSeparations: Int { tree.unsureApartTotal }
 
     /// An empty address space.
     public init() { tree = MappingTree() }
@@ -134,11 +136,14 @@ public struct AddressSpace: Sendable {
     public mutating func protect(start: UInt64, length: UInt64, prot: UInt32, pkey: UInt32? = nil) {
         let prot = prot & 7
         modify(start: start, length: length) { area in
-            area.prot = prot
-            if let pkey { area.traits?.pkey = pkey }
-            if prot & 2 != 0 && !area.shared && !area.isHugetlb && area.traits?.flags.contains(.noReserve) == false {
+            // mprotect_fixup charges private memory that becomes writable and was neither
+            // writable nor charged (nor NORESERVE) before
+            if prot & 2 != 0, area.prot & 2 == 0, !area.shared, !area.isHugetlb,
+               area.traits?.flags.isDisjoint(with: [.account, .noReserve]) == true {
                 area.traits?.flags.insert(.account)
             }
+            area.prot = prot
+            if let pkey { area.traits?.pkey = pkey }
         }
     }
 

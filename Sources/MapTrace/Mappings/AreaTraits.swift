@@ -70,5 +70,6 @@ public struct AreaTraits: Sendable, Codable, Equatable {
     }
 }
 
-/// The kernel's answer to "do these two areas merge?", as far as the model can tell.
-enum MergeVerdict { case apart, merge, unsure }
+/// The kernel's answer to "do these two areas merge?", as far as the model can tell. When it
+/// cannot tell, the likelier answer: `unsure` merges, `unsureApart` keeps them apart.
+enum MergeVerdict { case apart, merge, unsure, unsureApart }

@@ -87,14 +87,18 @@ extension Mapping {
         else { return .apart }
         if let path = left.path, unmergeableNames.contains(path) { return .apart }
         if !left.isPrivateAnonymous, left.offset &+ left.length != right.offset { return .apart }
-        guard let a = left.traits, let b = right.traits else { return .unsure }
+        let moved = left.traits?.shifted == true || right.traits?.shifted == true
+        guard let a = left.traits, let b = right.traits else { return moved ? .unsureApart : .unsure }
         guard a.flags == b.flags, a.pkey == b.pkey, a.policy == b.policy else { return .apart }
         if a.flags.contains(.special) { return .apart }
         if left.shared {
             // shmem and SysV areas: one file per mmap or shmat, so only pieces of one area merge
             return left.isFileIdentityByLineage && a.lineage != b.lineage ? .apart : .merge
         }
-        if a.lineage == b.lineage && a.lineage != 0 { return a.shifted || b.shifted ? .unsure : .merge }
+        // moved memory keeps the page offset of where it was once it has pages: in line only
+        // with memory that moved with it
+        if a.shifted || b.shifted { return a.shifted && b.shifted && a.lineage == b.lineage ? .merge : .unsureApart }
+        if a.lineage == b.lineage && a.lineage != 0 { return .merge }
         switch newSide {
         case .left: return b.inherited || b.shifted ? .unsure : .merge
         case .right: return a.inherited || a.shifted ? .unsure : .merge

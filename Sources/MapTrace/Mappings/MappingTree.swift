@@ -23,8 +23,9 @@ struct MappingTree: Sendable {
     private(set) var count = 0
     /// Boundaries where a merge was decided without knowing the anon_vmas, since last taken.
     var unsure: [UInt64] = []
-    /// How many merges were decided unsure, ever.
+    /// How many merges were decided unsure, ever: made, or left undone.
     var unsureTotal = 0
+    var unsureApartTotal = 0
     private(set) var hugetlbCount = 0
     private(set) var hugetlbBytes: UInt64 = 0
 
@@ -143,6 +144,10 @@ struct MappingTree: Sendable {
             unsure.append(right.start)
             unsureTotal += 1
             return true
+        case .unsureApart:
+            unsure.append(right.start)
+            unsureApartTotal += 1
+            return false
         }
     }
 

@@ -157,6 +157,7 @@ public enum StraceReplay {
         let space = p.memory.space
         var b = p.unseen + space.count
         b.high = b.high.map { $0 + space.unsureMerges + 2 * p.skippedCalls }
+        b.low = max(0, b.low - space.unsureSeparations - p.skippedCalls)
         if !untraced.isEmpty { b.high = nil }
         if untraced.contains("munmap") { b.low = min(b.low, p.unseen.low) }
         return b

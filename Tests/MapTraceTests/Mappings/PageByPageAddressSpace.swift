@@ -11,7 +11,11 @@ struct PageByPageAddressSpace {
         var offset: UInt64  // file offset of this page; 0 for private anonymous memory
         var path: String?
         var hugePageSize: UInt64?
+        /// Private anonymous memory moved by mremap: which move. Its page offset no longer
+        /// follows its address, so it merges only with memory of the same move.
+        var move: Int?
     }
+    private var moves = 0
 
     static let pageSize: UInt64 = 4096
     let base: UInt64
@@ -47,7 +51,8 @@ struct PageByPageAddressSpace {
         guard left.hugePageSize == nil, right.hugePageSize == nil, left.prot == right.prot,
               left.shared == right.shared, left.path == right.path else { return false }
         if let path = left.path, ["[stack]", "[vdso]", "[vvar]", "[vsyscall]"].contains(path) { return false }
-        return Self.isPrivateAnonymous(left) || left.offset + Self.pageSize == right.offset
+        if Self.isPrivateAnonymous(left) { return left.move == right.move }
+        return left.offset + Self.pageSize == right.offset
     }
 
     private mutating func mergeIfPossible(at b: Int) {
@@ -143,9 +148,12 @@ struct PageByPageAddressSpace {
             return
         }
         var moved: [(PageInfo, Bool)] = []
+        moves += 1
         for i in 0..<newPages {
             if i < oldPages {
-                moved.append((pages[os + i]!, i == 0 || startsArea[os + i]))
+                var info = pages[os + i]!
+                if Self.isPrivateAnonymous(info), info.move == nil { info.move = moves }
+                moved.append((info, i == 0 || startsArea[os + i]))
             } else {
                 var grown = moved.last!.0
                 if !Self.isPrivateAnonymous(grown) { grown.offset += Self.pageSize }
