@@ -33,6 +33,9 @@ let package = Package(
 
         // A small C program the integration tests drive: hugetlbfs calls from threads and children.
         .executableTarget(name: "hugeprobe", path: "Tests/Fixtures/hugeprobe"),
+        // A seeded random sequence of memory calls, with the kernel's count after each: the
+        // differential test of the model.
+        .executableTarget(name: "mapfuzz", path: "Tests/Fixtures/mapfuzz"),
 
         .testTarget(name: "MapTraceTests", dependencies: ["MapTrace", "CMapTrace"], exclude: ["StraceLog/Fixtures"]),
         .testTarget(name: "IntegrationTests", dependencies: ["MapTrace"]),

@@ -40,6 +40,8 @@ public struct AddressSpace: Sendable {
             lineage += 1
             area.traits!.lineage = lineage
             area.traits!.inherited = inherited
+            // which pieces share one shmem file, smaps does not say
+            if area.shared && area.isFileIdentityByLineage { area.traits!.uncertain = true }
             return area
         }
         defer { lastLineage = lineage }
@@ -137,10 +139,13 @@ public struct AddressSpace: Sendable {
         let prot = prot & 7
         modify(start: start, length: length) { area in
             // mprotect_fixup charges private memory that becomes writable and was neither
-            // writable nor charged (nor NORESERVE) before
+            // writable nor charged (nor NORESERVE) before; it uncharges anonymous memory made
+            // read-only only while it has no anon_vma, which no call shows
             if prot & 2 != 0, area.prot & 2 == 0, !area.shared, !area.isHugetlb,
                area.traits?.flags.isDisjoint(with: [.account, .noReserve]) == true {
                 area.traits?.flags.insert(.account)
+            } else if prot & 2 == 0, area.path == nil, !area.shared, area.traits?.flags.contains(.account) == true {
+                area.traits?.uncertain = true
             }
             area.prot = prot
             if let pkey { area.traits?.pkey = pkey }
@@ -156,12 +161,13 @@ public struct AddressSpace: Sendable {
         let end = Page.end(start, Page.roundUp(length, to: Page.size))
         guard end > start else { return }
         var unknown: [UInt64] = []
+        var changedAny = false
         tree.replace(start, end) { touched in
             var pieces: [Piece] = []
             for mapping in touched {
                 var changed = mapping
                 change(&changed)
-                if mapping.traits == nil {
+                if mapping.traits == nil || mapping.traits!.uncertain {
                     // what the kernel compares is unknown here: whether it split is for it to say
                     unknown.append(Swift.max(mapping.start, start))
                     unknown.append(Swift.min(mapping.end, end))
@@ -170,6 +176,7 @@ public struct AddressSpace: Sendable {
                     pieces.append(Piece(mapping))
                     continue
                 }
+                changedAny = true
                 let (low, high) = Self.cut(mapping, start, end)
                 if mapping.start < low { pieces.append(Piece(mapping.clipped(from: mapping.start, to: low))) }
                 var middle = mapping.clipped(from: low, to: high)
@@ -181,13 +188,28 @@ public struct AddressSpace: Sendable {
         }
         tree.unsure.append(contentsOf: unknown)
         tree.unsureTotal += unknown.count
+        // the kernel skips areas whose flags already match, and the model's view of flags can be
+        // short of the kernel's: let the live tracer check the edges it split at
+        if changedAny { tree.unsure.append(contentsOf: [start, end]) }
     }
 
     /// Marks [start, start + length) as changed in a way the model cannot follow (a call that
-    /// failed half way): the live tracer asks the kernel about its edges.
+    /// stopped half way, an mremap): the areas there become uncertain, and the live tracer asks
+    /// the kernel about every edge in the range.
     public mutating func markUnsure(start: UInt64, length: UInt64) {
-        tree.unsure.append(start)
-        tree.unsure.append(Page.end(start, Page.roundUp(length, to: Page.size)))
+        let end = Page.end(start, Page.roundUp(length, to: Page.size))
+        guard end > start else { return }
+        var edges: [UInt64] = [start, end]
+        tree.replace(start, end) { touched in
+            touched.map { area in
+                var area = area
+                area.traits?.uncertain = true
+                edges.append(area.start)
+                edges.append(area.end)
+                return Piece(area)
+            }
+        }
+        tree.unsure.append(contentsOf: edges)
         tree.unsureTotal += 2
     }
 
@@ -246,15 +268,23 @@ public struct AddressSpace: Sendable {
         guard newEnd > oldEnd else { return }
         var low = oldEnd
         var heap = Mapping(start: oldEnd, end: newEnd, prot: 3, shared: false, path: "[heap]",
-                           traits: AreaTraits(flags: defaultFlags.intersection(.lockMask).union(.account), lineage: 0))
+                           traits: AreaTraits(flags: defaultFlags.intersection(.lockMask).union(.account), lineage: newLineage()))
+        // do_brk_flags grows the area before the break when the kernel's merge test allows
+        // (an mlock since, a fork's anon_vma chain, a policy keep them apart)
         if oldEnd > 0, let previous = mapping(containing: oldEnd - 1), previous.end == oldEnd,
-           previous.prot == 3, !previous.shared, !previous.isHugetlb,
            previous.path == nil || previous.path == "[heap]" {
-            low = previous.start
-            heap.start = previous.start
-            heap.traits = previous.traits
-        } else {
-            heap.traits?.lineage = newLineage()
+            var candidate = heap
+            candidate.path = previous.path
+            let verdict = Mapping.verdict(previous, candidate)
+            if verdict == .merge || verdict == .unsure {
+                if verdict == .unsure {
+                    tree.unsure.append(oldEnd)
+                    tree.unsureTotal += 1
+                }
+                low = previous.start
+                heap.start = previous.start
+                heap.traits = previous.traits
+            }
         }
         tree.replace(low, newEnd) { touched in
             Self.remainders(of: touched, outside: low, newEnd, around: [Piece(heap)])

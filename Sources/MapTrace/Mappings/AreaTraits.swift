@@ -61,6 +61,9 @@ public struct AreaTraits: Sendable, Codable, Equatable {
     /// Private memory whose page offset no longer follows its address (moved by mremap once it
     /// had pages): it merges with neighbours only if the offsets happen to line up.
     public var shifted = false
+    /// The model lost track of this area's flags (a call that stopped half way, an mprotect
+    /// whose VM_ACCOUNT outcome depends on pages): every merge decision about it is unsure.
+    public var uncertain = false
 
     public init(flags: VMFlags, lineage: UInt32, pkey: UInt32 = 0, policy: String? = nil) {
         self.flags = flags

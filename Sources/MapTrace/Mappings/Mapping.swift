@@ -64,9 +64,6 @@ extension Mapping: CustomStringConvertible {
 }
 
 extension Mapping {
-    /// Which side of a pair the current mmap created.
-    enum NewSide { case neither, left, right }
-
     /// Bracketed names of areas the kernel never merges with anything: the stack grows by
     /// itself (VM_GROWSDOWN), the others are special mappings installed by the kernel.
     static let unmergeableNames: Set<String> = [
@@ -75,35 +72,31 @@ extension Mapping {
 
     /// Whether the kernel merges `left` and `right` when an operation brings them together
     /// (mm/vma.c: is_mergeable_vma, is_mergeable_anon_vma, can_vma_merge_before/after).
-    /// `newSide` says which of the two the current mmap just created: a new area has no
-    /// anon_vma yet, so it merges with any compatible neighbour whose anon_vma chain is single.
     ///
-    /// `.unsure` is the one thing no call shows: whether two private areas that were never one
-    /// area carry different anon_vmas (each gets its own at its first page fault). The live
-    /// tracer asks the kernel then (see `AddressSpace.takeUnsure`); replay widens its bound.
-    static func verdict(_ left: Mapping, _ right: Mapping, newSide: NewSide = .neither) -> MergeVerdict {
+    /// What the model sees settles `.apart`: different protection, sharing, name, flags,
+    /// protection key or policy, file offsets out of line, hugetlb and special areas. Whether
+    /// two alike areas really merge also depends on what no call shows: for private memory the
+    /// anon_vma each piece took at its first page fault (and whether its chain is single, after
+    /// a fork) and the page offset it kept through an mremap; for shared memory whether both use
+    /// one open file. That is `.unsure`: the live tracer asks the kernel (see
+    /// `AddressSpace.takeUnsure`), a replay widens the bounds of its count.
+    static func verdict(_ left: Mapping, _ right: Mapping) -> MergeVerdict {
         guard left.end == right.start, !left.isHugetlb, !right.isHugetlb,
               left.prot == right.prot, left.shared == right.shared, left.path == right.path
         else { return .apart }
         if let path = left.path, unmergeableNames.contains(path) { return .apart }
         if !left.isPrivateAnonymous, left.offset &+ left.length != right.offset { return .apart }
+        // moved private memory keeps the page offset of where it was once it has pages
         let moved = left.traits?.shifted == true || right.traits?.shifted == true
         guard let a = left.traits, let b = right.traits else { return moved ? .unsureApart : .unsure }
-        guard a.flags == b.flags, a.pkey == b.pkey, a.policy == b.policy else { return .apart }
-        if a.flags.contains(.special) { return .apart }
-        if left.shared {
-            // shmem and SysV areas: one file per mmap or shmat, so only pieces of one area merge
-            return left.isFileIdentityByLineage && a.lineage != b.lineage ? .apart : .merge
+        if !a.uncertain && !b.uncertain {
+            guard a.flags == b.flags, a.pkey == b.pkey, a.policy == b.policy else { return .apart }
+            if a.flags.contains(.special) { return .apart }
+            // shmem and SysV areas: one file per mmap or shmat
+            if left.shared && left.isFileIdentityByLineage && a.lineage != b.lineage { return .apart }
         }
-        // moved memory keeps the page offset of where it was once it has pages: in line only
-        // with memory that moved with it
-        if a.shifted || b.shifted { return a.shifted && b.shifted && a.lineage == b.lineage ? .merge : .unsureApart }
-        if a.lineage == b.lineage && a.lineage != 0 { return .merge }
-        switch newSide {
-        case .left: return b.inherited || b.shifted ? .unsure : .merge
-        case .right: return a.inherited || a.shifted ? .unsure : .merge
-        case .neither: return .unsure
-        }
+        if moved && !(a.shifted && b.shifted && a.lineage == b.lineage) { return .unsureApart }
+        return .unsure
     }
 
     /// Shared memory with no real file behind its path: /dev/zero (MAP_SHARED|MAP_ANONYMOUS),

@@ -97,7 +97,7 @@ struct MappingTree: Sendable {
 
         var pieces = rebuild(touched)
         if let first = pieces.first, first.mergesLeft, before != Self.none,
-           decide(values[Int(lastNode(before))], first.mapping, newSide: first.isNew ? .right : .neither) {
+           decide(values[Int(lastNode(before))], first.mapping) {
             let node = detachLast(from: &before)
             var joined = values[Int(node)]  // the older area: its offset and anon_vma stay
             joined.end = first.mapping.end
@@ -105,7 +105,7 @@ struct MappingTree: Sendable {
             release(node)
         }
         if let last = pieces.last, last.mergesRight, after != Self.none,
-           decide(last.mapping, values[Int(firstNode(after))], newSide: last.isNew ? .left : .neither) {
+           decide(last.mapping, values[Int(firstNode(after))]) {
             let node = detachFirst(from: &after)
             var joined = last.mapping
             joined.end = values[Int(node)].end
@@ -120,7 +120,7 @@ struct MappingTree: Sendable {
         var lastIsNew = false
         for piece in pieces where piece.mapping.end > piece.mapping.start {
             if let last = merged.last, lastMergesRight || piece.mergesLeft,
-               decide(values[Int(last)], piece.mapping, newSide: lastIsNew ? .left : piece.isNew ? .right : .neither) {
+               decide(values[Int(last)], piece.mapping) {
                 setEnd(last, piece.mapping.end)
                 // the merged area keeps the anon_vma of the older part
                 if lastIsNew, let traits = piece.mapping.traits { values[Int(last)].traits = traits }
@@ -136,8 +136,8 @@ struct MappingTree: Sendable {
 
     /// Whether two areas merge; an unsure verdict merges (the model's count is then the low
     /// end) and records the boundary for the caller to check.
-    private mutating func decide(_ left: Mapping, _ right: Mapping, newSide: Mapping.NewSide) -> Bool {
-        switch Mapping.verdict(left, right, newSide: newSide) {
+    private mutating func decide(_ left: Mapping, _ right: Mapping) -> Bool {
+        switch Mapping.verdict(left, right) {
         case .apart: return false
         case .merge: return true
         case .unsure:

@@ -55,6 +55,9 @@ public struct CallEffect: Sendable {
     public var refusedBrk = false
     /// Bytes of hugetlb memory the call mapped.
     public var hugetlbBytes: UInt64 = 0
+    /// The call changed every area in ways the model follows only roughly (mlockall,
+    /// munlockall): the live tracer re-reads the areas.
+    public var changedEverything = false
     /// The model's count before and after.
     public var countBefore = 0
     public var countAfter = 0

@@ -14,12 +14,22 @@ public struct ProcessMemory: Sendable {
     /// range is marked unsure (see `AddressSpace.takeUnsure`).
     @discardableResult
     public mutating func apply(_ call: MemoryCall, segments: inout SharedMemorySegments) -> CallEffect {
+        let before = space.count
+        var effect = change(call, segments: &segments)
+        effect.countBefore = before
+        effect.countAfter = space.count
+        return effect
+    }
+
+    private mutating func change(_ call: MemoryCall, segments: inout SharedMemorySegments) -> CallEffect {
         var effect = CallEffect()
-        effect.countBefore = space.count
-        defer { effect.countAfter = space.count }
         let a = call.args
         if call.failed {
-            if call.syscall.changesAreasInSteps, let range = call.range { space.markUnsure(start: range.start, length: range.length) }
+            if call.syscall.changesAreasInSteps, let range = call.range {
+                space.markUnsure(start: range.start, length: range.length)
+            } else if call.syscall == .mlockall {
+                effect.changedEverything = true
+            }
             return effect
         }
         switch call.syscall {
@@ -38,6 +48,12 @@ public struct ProcessMemory: Sendable {
         case .mremap:
             space.remap(oldStart: a[0], oldLength: a[1], newStart: call.result, newLength: a[2],
                         keepsOldRange: a[3] & CallBits.mremapDontUnmap != 0)
+            // a move takes anon_vmas, page offsets and (DONTUNMAP) lock flags along in ways
+            // only the kernel knows (move_vma, copy_vma in mm/mremap.c, mm/vma.c)
+            if call.result != a[0] || a[3] & CallBits.mremapDontUnmap != 0 {
+                space.markUnsure(start: a[0], length: a[1])
+                space.markUnsure(start: call.result, length: a[2])
+            }
         case .brk:
             if a[0] != 0 && call.result != a[0] {
                 effect.refusedBrk = true
@@ -55,13 +71,20 @@ public struct ProcessMemory: Sendable {
         case .mlockall:
             let add: VMFlags = a[0] & CallBits.mclOnFault != 0 ? .lockMask : .locked
             space.defaultFlags = a[0] & CallBits.mclFuture != 0 ? add : []
-            if a[0] & CallBits.mclCurrent != 0 { space.modify(start: 0, length: UInt64.max) { Self.setLock(&$0, add) } }
+            if a[0] & CallBits.mclCurrent != 0 {
+                space.modify(start: 0, length: UInt64.max) { Self.setLock(&$0, add) }
+                effect.changedEverything = true
+            }
         case .munlockall:
             space.defaultFlags = []
             space.modify(start: 0, length: UInt64.max) { Self.setLock(&$0, []) }
+            effect.changedEverything = true
         case .mbind:
             let policy = a[2] == CallBits.mpolDefault ? nil : call.policy ?? "mode \(a[2])"
             space.modify(start: a[0], length: a[1]) { $0.traits?.policy = policy }
+            // a policy is stored per area or per shared file (shmem's set_policy), and compared
+            // after the kernel's own normalisation of modes and node masks: let it say
+            space.markUnsure(start: a[0], length: a[1])
         case .mseal:
             space.modify(start: a[0], length: a[1]) { $0.traits?.flags.insert(.sealed) }
         case .prctl:

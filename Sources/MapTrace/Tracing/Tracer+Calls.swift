@@ -139,7 +139,15 @@ extension Tracer {
             process.statistics.bytesMappedByPageSize[huge, default: 0] += effect.hugetlbBytes
             process.pageSizeUse[huge, default: 0] += 1
         }
-        checkUnsure(process)
+        checkUnsure(process, everything: effect.changedEverything)
+        if debugModel, debugReports < 3, let kernel = try? MapsFile.read(pid: process.pid).filter({ $0.path != "[vsyscall]" }), kernel.count != process.space.count {
+            let model = process.space.mappings
+            let k = Set(kernel.map { "\($0.start)-\($0.end)" }), m = Set(model.map { "\($0.start)-\($0.end)" })
+            Console.error("DEBUG \(CallText.render(call)) kernel \(kernel.count) model \(model.count)")
+            for a in kernel where !m.contains("\(a.start)-\(a.end)") { Console.error("  kernel only \(a)") }
+            for a in model where !k.contains("\(a.start)-\(a.end)") { Console.error("  model only \(a) \(String(describing: a.traits))") }
+            debugReports += 1
+        }
         let brkRefused = effect.refusedBrk
         if memoryCall.isMemoryFailure || brkRefused {
             process.statistics.failuresByErrno[brkRefused ? "ENOMEM" : errnoName(call.errno), default: 0] += 1
@@ -164,19 +172,36 @@ extension Tracer {
     /// (two private areas whose anon_vmas no call shows, a call that stopped half way), and
     /// takes its answer. One PROCMAP_QUERY per area involved; a re-read of smaps on kernels
     /// without it.
-    func checkUnsure(_ process: TracedProcess) {
+    func checkUnsure(_ process: TracedProcess, everything: Bool = false) {
         let boundaries = process.space.takeUnsure()
-        guard !boundaries.isEmpty else { return }
+        guard everything || !boundaries.isEmpty else { return }
         process.statistics.modelQueries = (process.statistics.modelQueries ?? 0) + 1
-        let top: UInt64 = 1 << 47  // TASK_SIZE of x86_64 with 4-level page tables
-        let inside = boundaries.filter { $0 > 0 && $0 < top }
-        guard let low = inside.min(), let high = inside.max() else { return }
-        if process.mapsQuery == nil { process.mapsQuery = AreaQuery(pid: process.pid) }
-        if let query = process.mapsQuery, let areas = try? query.areas(from: low - 1, to: high + 1) {
-            process.space.adopt(areas, low: low - 1, high: high + 1)
-        } else if let areas = try? MapsFile.readSmaps(pid: process.pid) {
-            process.space = AddressSpace(areas)
+        if process.mapsQuery == nil && !everything { process.mapsQuery = AreaQuery(pid: process.pid) }
+        if let query = process.mapsQuery, !everything {
+            // one window per cluster of boundaries: a move's source and destination may lie far apart
+            let top: UInt64 = 1 << 47  // TASK_SIZE of x86_64 with 4-level page tables
+            var windows: [(low: UInt64, high: UInt64)] = []
+            for b in boundaries.filter({ $0 > 0 && $0 < top }).sorted() {
+                if let last = windows.last, b <= last.high + (1 << 20) { windows[windows.count - 1].high = b }
+                else { windows.append((b, b)) }
+            }
+            do {
+                for w in windows {
+                    process.space.adopt(try query.areas(from: w.low - 1, to: w.high + 1), low: w.low - 1, high: w.high + 1)
+                }
+                return
+            } catch {}
         }
+        reread(process)
+    }
+
+    /// Takes the kernel's areas (and their vm_flags) from smaps: at exec, on kernels without
+    /// PROCMAP_QUERY, after a call that changed every area.
+    func reread(_ process: TracedProcess, inherited: Bool = false) {
+        guard let areas = try? MapsFile.readSmaps(pid: process.pid) else { return }
+        let defaults = process.space.defaultFlags
+        process.space = AddressSpace(areas, inherited: inherited)
+        process.space.defaultFlags = defaults
     }
 
     /// Compares the model with the kernel's count now and then, and refreshes the live status.
@@ -201,7 +226,7 @@ extension Tracer {
         maxMapCount = Tracer.readMaxMapCount()
         if kernel != process.space.count {
             sink.handle(.drift(time: time, pid: process.pid, model: process.space.count, kernel: kernel))
-            if let areas = try? MapsFile.readSmaps(pid: process.pid) { process.space = AddressSpace(areas, inherited: true) }
+            reread(process, inherited: true)
         }
     }
 

@@ -48,6 +48,10 @@ public final class Tracer {
     var laterFailures = 0
     /// SysV segments created with SHM_HUGETLB, and every segment's size: shmat maps them.
     var shmSegments = SharedMemorySegments()
+    /// MAPTRACE_DEBUG_MODEL: compare the model with /proc after every call and show the first
+    /// differences (a developer's aid; see docs/architecture.md).
+    let debugModel = getenv("MAPTRACE_DEBUG_MODEL") != nil
+    var debugReports = 0
     var lastStatus: Double = 0
     /// A failure of maptrace itself that ended the trace.
     public internal(set) var fatal: MapTraceError?

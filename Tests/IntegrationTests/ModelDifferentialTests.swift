@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+
+/// maptrace's count after every call against the kernel's own, on a real process making a
+/// seeded random sequence of calls that split and merge areas (mapfuzz).
+@Suite("The model against the kernel", .serialized)
+struct ModelDifferentialTests {
+    let maptrace = Fixture.binary("maptrace")
+    let mapfuzz = Fixture.binary("mapfuzz")
+
+    /// One record of either side: the call's name, its result, and the count after it.
+    struct Step: Equatable, CustomStringConvertible {
+        var name: String
+        var count: Int
+        var description: String { "\(name) → \(count)" }
+    }
+
+    struct Outcome {
+        var calls = 0
+        var mismatches: [String] = []
+        var drifts = 0
+        var queries = 0
+    }
+
+    /// Runs mapfuzz under maptrace and pairs its records, per pid and in order, with the log's.
+    func run(seed: Int, steps: Int, hugetlbfs: String = "", forkAt: Int? = nil) throws -> Outcome {
+        let dir = NSTemporaryDirectory() + "maptrace-model-\(getpid())-\(seed)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var argv = [maptrace, "--quiet", "--no-status", "--log", "\(dir)/log.jsonl", "--",
+                    mapfuzz, String(seed), String(steps), "\(dir)/kernel.txt", hugetlbfs]
+        if let forkAt { argv.append(String(forkAt)) }
+        let result = Fixture.run(argv, timeout: 300)
+        #expect(result.status == 0, "maptrace: \(result.stderr.suffix(2000))")
+
+        var kernel: [String: [Step]] = [:]
+        for line in try String(contentsOfFile: "\(dir)/kernel.txt", encoding: .utf8).split(separator: "\n") {
+            let f = line.split(separator: " ")
+            guard f.count == 4, let count = Int(f[3]) else { continue }
+            kernel[String(f[0]), default: []].append(Step(name: String(f[1]), count: count))
+        }
+        let names = Set(kernel.values.flatMap { $0.map(\.name) })
+        var traced: [String: [Step]] = [:]
+        var outcome = Outcome()
+        for line in try String(contentsOfFile: "\(dir)/log.jsonl", encoding: .utf8).split(separator: "\n") {
+            guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let type = object["type"] as? String else { continue }
+            if type == "drift" { outcome.drifts += 1 }
+            if type == "summary", let processes = object["processes"] as? [[String: Any]] {
+                outcome.queries = processes.compactMap { $0["model_queries"] as? Int }.reduce(0, +)
+            }
+            guard type == "syscall", let name = object["name"] as? String, names.contains(name),
+                  let tid = object["tid"] as? Int, let count = object["map_count"] as? Int else { continue }
+            traced[String(tid), default: []].append(Step(name: name, count: count))
+        }
+        for (pid, steps) in kernel {
+            // the program's loop is the tail of its memory calls: the loader's and libc's come first
+            let seen = traced[pid] ?? []
+            try #require(seen.count >= steps.count, "pid \(pid): \(seen.count) calls logged for \(steps.count) made")
+            let tail = seen.suffix(steps.count)
+            for (i, (expected, actual)) in zip(steps, tail).enumerated() {
+                outcome.calls += 1
+                if expected != actual { outcome.mismatches.append("pid \(pid) call \(i): kernel \(expected), maptrace \(actual)") }
+            }
+        }
+        return outcome
+    }
+
+    @Test("after every call of 100,000 random ones, maptrace's count is the kernel's", Fixture.privileged)
+    func randomCallsMatchKernel() throws {
+        let stage = try HugetlbStage(pages: 16, options: "pagesize=2M")
+        defer { stage.restore() }
+        var total = Outcome()
+        // five processes of 20,000 calls: anonymous, file, shared and hugetlbfs areas, a fork
+        for seed in 1...5 {
+            let outcome = try run(seed: seed, steps: 20_000, hugetlbfs: stage.mount.path, forkAt: seed == 5 ? 10_000 : nil)
+            total.calls += outcome.calls
+            total.mismatches += outcome.mismatches
+            total.drifts += outcome.drifts
+            total.queries += outcome.queries
+        }
+        print("model differential: \(total.calls) calls, \(total.mismatches.count) mismatches, "
+              + "\(total.queries) kernel queries, \(total.drifts) drift re-syncs")
+        #expect(total.calls >= 100_000)
+        #expect(total.mismatches.count == 0, "first mismatches: \(total.mismatches.prefix(5))")
+        #expect(total.drifts == 0)
+    }
+}
