@@ -140,13 +140,16 @@ public enum StraceReplay {
         return result
     }
 
-    /// The calls that add areas and that the log's trace set may not have held.
+    /// The calls that add areas and that the log's trace set may not have held. Every program
+    /// that maps memory also makes mprotect, munmap and brk calls (ld.so does), so a log with
+    /// mmap and none of one of them was traced without it; madvise, mlock and mremap are
+    /// missing only from a trace set that visibly left calls out.
     static func untracedCalls(_ names: Set<String>) -> [String] {
-        if !names.isDisjoint(with: everyProgramCalls) { return [] }  // strace traced every call
-        // `-e trace=%memory` (or =memory) holds all of them; a log with mprotect and munmap is one
-        let memoryClass = names.contains("mprotect") && names.contains("munmap")
-        if memoryClass { return [] }
-        return areaAddingCalls.filter { !names.contains($0) && !($0 == "mmap" && names.contains("mmap2")) }
+        guard names.contains("mmap") || names.contains("mmap2") else { return areaAddingCalls.filter { !names.contains($0) } }
+        let always = ["mprotect", "munmap", "brk"].filter { !names.contains($0) }
+        let narrow = names.isDisjoint(with: everyProgramCalls) && !(names.contains("mprotect") && names.contains("munmap"))
+        let optional = narrow ? ["madvise", "mlock", "mremap"].filter { !names.contains($0) } : []
+        return always + optional
     }
 
     /// The count of `p` as the log bounds it: the model, what the log cannot show (before it
