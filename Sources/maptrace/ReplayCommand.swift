@@ -51,8 +51,6 @@ struct ReplayCommand: ParsableCommand {
     }
 
     func run() throws {
-        let log: StraceLog
-        do { log = try StraceLog.read(paths: logs) } catch let error as StraceLogError { throw MapTraceError.badInput(error.description) }
         var options = ReplayOptions()
         options.maxMapCount = maxMapCount
         options.hugepages = hugepages
@@ -62,7 +60,17 @@ struct ReplayCommand: ParsableCommand {
         options.rlimitData = rlimitData
         options.baseline = baseline
         options.hugetlbfsMounts = hugetlbfs
-        let result = StraceReplay.run(log, options: options)
+        // one file is replayed as it is read (memory stays flat); strace -ff files are merged by time first
+        let log: StraceLog
+        let result: ReplayResult
+        do {
+            if logs.count == 1 {
+                (result, log) = try StraceReplay.run(path: logs[0], options: options)
+            } else {
+                log = try StraceLog.read(paths: logs)
+                result = StraceReplay.run(log, options: options)
+            }
+        } catch let error as StraceLogError { throw MapTraceError.badInput(error.description) }
         if json {
             let encoder = JSONEncoder()
             encoder.keyEncodingStrategy = .convertToSnakeCase

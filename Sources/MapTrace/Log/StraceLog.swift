@@ -115,6 +115,42 @@ public struct StraceLog: Sendable {
         return log
     }
 
+    /// Reads one log file and hands each event to `handler` as soon as no later line can change
+    /// it, keeping none: memory stays flat however long the log. The result holds everything
+    /// but the events. Throws as `read(paths:)` does.
+    public static func stream(path: String, _ handler: (StraceEvent) -> Void) throws -> StraceLog {
+        try stream(path: path, lineLimit: defaultLineLimit, handler)
+    }
+
+    static func stream(path: String, lineLimit: Int, _ handler: (StraceEvent) -> Void) throws(StraceLogError) -> StraceLog {
+        var reader = try StraceLogLineReader(path: path, lineLimit: lineLimit)
+        let head = try reader.head(path: path)
+        if let format = compression(head) { throw .compressed(path: path, format: format) }
+        if looksBinary(head) { throw .binary(path: path) }
+        var assembler = StraceLogAssembler(file: 0)
+        var lines = 0
+        while let item = try reader.next(path: path) {
+            switch item {
+            case .line(let bytes, let number): assembler.consume(bytes, line: number)
+            case .tooLong(let length, let number): assembler.consumeTooLong(line: number, length: length, limit: lineLimit)
+            }
+            if assembler.isHopeless { break }
+            lines += 1
+            if lines % 4096 == 0 { assembler.drain(handler) }
+        }
+        var part = assembler.finish(filePid: pidSuffix(of: path), lastLineHadNewline: reader.lastLineHadNewline)
+        if part.recognizedLines == 0 {
+            if let first = part.issues.first {
+                if part.sawTooLongLine && part.issues.count == 1 { throw .lineTooLong(path: path, line: first.line, limit: lineLimit) }
+                throw .notStraceLog(path: path, detail: "no line in strace notation; line \(first.line): \(first.message)")
+            }
+            throw .empty(path: path)
+        }
+        for event in part.events { handler(event) }
+        part.events = []
+        return StraceLog(events: [], issues: part.issues, hasPids: part.hasPids, timeFormat: part.timeFormat, files: [path])
+    }
+
     /// Parses log text held in memory; never throws: what cannot be read becomes `issues`.
     public static func parse(_ text: String, file: Int = 0) -> StraceLog {
         parse(bytes: Array(text.utf8), file: file)

@@ -12,6 +12,8 @@ struct StraceFileEvents {
     /// Lines that parsed as an event or as strace's own notices.
     var recognizedLines = 0
     var sawTooLongLine = false
+    /// Events already handed on by `StraceLogAssembler.drain` (a streamed read keeps none).
+    var drained = 0
 }
 
 /// Reads one file's lines in order. Feed it with `consume`, then call `finish`.
@@ -117,7 +119,7 @@ struct StraceLogAssembler {
         }
         // the first process of a stderr log: the first `[pid N]` that is nobody's child
         if let initial = leaderPidsInOrder.first(where: { !childPids.contains($0) }) {
-            for index in unattributed { setPid(initial, at: index) }
+            for index in unattributed { setPid(initial, at: index - output.drained) }
         }
         if let filePid, !sawPidLeader {
             for index in output.events.indices where output.events[index].pid == nil { setPid(filePid, at: index) }
@@ -128,6 +130,22 @@ struct StraceLogAssembler {
                                                   message: "\(suppressedIssues) more lines not understood from here on"))
         }
         return output
+    }
+
+    /// Hands on, in order, the events no later line can change: those before the first call
+    /// still waiting for its `resumed` half and before the first event whose pid may yet be
+    /// worked out. A log that names no pid for its first 10,000 events is taken to name none.
+    mutating func drain(_ handler: (StraceEvent) -> Void) {
+        if !sawPidLeader && unattributed.count > 10_000 { unattributed.removeAll() }
+        var limit = output.drained + output.events.count
+        if let first = pending.values.map(\.event).min() { limit = min(limit, first) }
+        if let first = unattributed.first { limit = min(limit, first) }
+        let count = limit - output.drained
+        guard count > 0 else { return }
+        for event in output.events.prefix(count) { handler(event) }
+        output.events.removeFirst(count)
+        output.sortTimes.removeFirst(count)
+        output.drained += count
     }
 
     // MARK: - events
@@ -145,7 +163,7 @@ struct StraceLogAssembler {
             append(.call(call), time: time)
             // fs/exec.c de_thread: a thread's execve finishes under the leader's pid, which strace
             // announces on the first half as `<pid changed to N ...>`
-            pending[resumesIn ?? pid] = PendingCall(event: output.events.count - 1, name: name, argumentText: text)
+            pending[resumesIn ?? pid] = PendingCall(event: output.drained + output.events.count - 1, name: name, argumentText: text)
         case .resumed(let name, let tail):
             resume(name: name, tail: tail, pid: pid, time: time, line: line)
         case .signal(let name, let fields):
@@ -174,7 +192,7 @@ struct StraceLogAssembler {
             }
             return
         }
-        guard case .call(var first) = output.events[start.event] else { return }
+        guard case .call(var first) = output.events[start.event - output.drained] else { return }
         let joined = start.argumentText + tail
         switch StraceLogCallText.parse(name: name, bytes: joined, argumentsStart: 0) {
         case .call(let whole):
@@ -186,7 +204,7 @@ struct StraceLogAssembler {
             first.duration = whole.duration
             first.mapCount = whole.mapCount
             first.mapCountLimit = whole.mapCountLimit
-            output.events[start.event] = .call(first)
+            output.events[start.event - output.drained] = .call(first)
             noteChild(of: first)
         case .unfinished(_, let text, let resumesIn):
             // resumed and interrupted again: still waiting for its end
@@ -207,7 +225,7 @@ struct StraceLogAssembler {
         if time != nil { lastTime = time }
         output.events.append(event)
         output.sortTimes.append(lastTime)
-        if event.pid == nil && !sawPidLeader { unattributed.append(output.events.count - 1) }
+        if event.pid == nil && !sawPidLeader { unattributed.append(output.drained + output.events.count - 1) }
     }
 
     private mutating func setPid(_ pid: Int32, at index: Int) {

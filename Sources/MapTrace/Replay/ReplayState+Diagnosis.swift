@@ -13,8 +13,7 @@ extension ReplayState {
         .shmHugetlb: "a log holds no SysV shm limits",
     ]
 
-    mutating func diagnose(_ call: StraceCall, _ memoryCall: MemoryCall, bounds: CountBounds) -> Diagnosis {
-        let p = process(for: call.pid)
+    func diagnose(_ call: StraceCall, _ memoryCall: MemoryCall, process p: Process, bounds: CountBounds) -> Diagnosis {
         let path = memoryCall.filePath ?? call.string(1) ?? call.string(0)
         let failed = FailedCall(pid: call.pid ?? 0, tid: call.pid ?? 0, syscall: memoryCall.syscall.name,
                                 args: memoryCall.args.array, errno: memoryCall.error?.rawValue ?? 0,
@@ -23,8 +22,9 @@ extension ReplayState {
         return limitToLog(MapTrace.diagnose(failed, snapshot: snapshot(for: p, bounds: bounds), context: context(for: p)))
     }
 
-    mutating func diagnoseFault(pid: Int32?, address: UInt64, mapping: Mapping, time: Double?, bounds: CountBounds) -> Diagnosis {
-        let p = process(for: pid)
+    func diagnoseFault(_ call: StraceCall, address: UInt64, mapping: Mapping, process p: Process, bounds: CountBounds) -> Diagnosis {
+        let pid = call.pid
+        let time = call.time
         let failed = FailedCall(pid: pid ?? 0, tid: pid ?? 0, syscall: "SIGBUS",
                                 args: [address, mapping.start, mapping.end, mapping.offset, 0, 0], errno: 0,
                                 text: "--- SIGBUS {si_addr=\(hex(address))} ---", path: mapping.path,

@@ -19,7 +19,27 @@ struct ReplayState {
         var skippedCalls = 0
         var exitStatus: Int32?
 
-        init(unseen: CountBounds) { self.unseen = unseen }
+        /// Which process this is, kept by its copies (`snapshot`).
+        let lineage: ObjectIdentifier?
+
+        init(unseen: CountBounds, lineage: ObjectIdentifier? = nil) {
+            self.unseen = unseen
+            self.lineage = lineage
+        }
+
+        /// A copy as the process is now, for explaining a failure once the log has been read.
+        func snapshot() -> Process {
+            let p = Process(unseen: unseen, lineage: lineage ?? ObjectIdentifier(self))
+            p.memory = memory
+            p.fds = fds
+            p.hugetlbMappings = hugetlbMappings
+            p.hugetlbFiles = hugetlbFiles
+            p.bytesMapped = bytesMapped
+            p.command = command
+            p.mapCountBeforeHugetlb = mapCountBeforeHugetlb
+            p.skippedCalls = skippedCalls
+            return p
+        }
 
         func copy() -> Process {
             let p = Process(unseen: unseen)

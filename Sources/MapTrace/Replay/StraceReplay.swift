@@ -43,101 +43,19 @@ public enum StraceReplay {
     /// strace traced everything.
     static let everyProgramCalls: Set<String> = ["read", "write", "close", "fstat", "newfstatat", "futex", "rt_sigaction"]
 
+    /// Replays a log read whole.
     public static func run(_ log: StraceLog, options: ReplayOptions) -> ReplayResult {
-        var options = options
-        var result = ReplayResult()
-        var names = Set<String>()
-        for case .call(let c) in log.events { names.insert(c.name) }
-        // maptrace's own trace (-o): its lines carry the live count and limit (maps=N/M), and its
-        // diagnosis and summary blocks are not strace lines to complain about.
-        let annotated = log.events.contains { event in
-            if case .call(let c) = event { return c.mapCount != nil }
-            return false
-        }
-        if annotated {
-            options.maxMapCount = options.maxMapCount ?? log.events.lazy.compactMap { event -> Int? in
-                if case .call(let c) = event { return c.mapCountLimit }
-                return nil
-            }.first
-            result.notes.append("this is maptrace's own trace: the counts are the live run's (maps=N/M), "
-                                + "and its diagnosis and summary lines were skipped")
-        } else {
-            result.issues = log.issues
-        }
-        let untraced = untracedCalls(names)
-        var state = ReplayState(options: options)
-        var failingProcess: ReplayState.Process?
-        var lastExit: (status: Int32?, signal: String?)?
-        for event in log.events {
-            switch event {
-            case .call(let call):
-                guard call.result != nil else { continue }  // never returned (unfinished at the end)
-                result.callsReplayed += 1
-                let before = state.process(for: call.pid)
-                let boundsBefore = bounds(before, untraced: untraced, annotated: call.mapCount)
-                switch state.apply(call) {
-                case .other:
-                    break
-                case .malformed(let reason):
-                    result.skippedCalls += 1
-                    result.issues.append(StraceParseIssue(file: call.file, line: call.line, message: "skipped: " + reason))
-                case .memory(let memoryCall, let effect):
-                    guard memoryCall.needsDiagnosis(effect) else { break }
-                    guard result.failure == nil else {
-                        result.laterFailures += 1
-                        break
-                    }
-                    result.failure = call
-                    failingProcess = before
-                    // a failed call leaves the count as it was
-                    result.mapCount = boundsBefore.estimate
-                    result.mapCountBounds = boundsBefore
-                    result.hugetlbMappings = before.hugetlbMappings
-                    result.diagnosis = state.diagnose(call, memoryCall, bounds: boundsBefore)
-                }
-            case .signal(let pid, let name, let fields, let time, _):
-                if name == "SIGBUS", result.failure == nil, let address = fields["si_addr"].flatMap(parseNumber),
-                   let mapping = state.process(for: pid).memory.space.mapping(containing: address), mapping.isHugetlb {
-                    var call = StraceCall(pid: pid, time: time, name: "SIGBUS", arguments: [])
-                    call.result = "?"
-                    result.failure = call
-                    let p = state.process(for: pid)
-                    failingProcess = p
-                    let b = bounds(p, untraced: untraced, annotated: nil)
-                    result.mapCount = b.estimate
-                    result.mapCountBounds = b
-                    result.diagnosis = state.diagnoseFault(pid: pid, address: address, mapping: mapping, time: time, bounds: b)
-                }
-            case .exit(let pid, let status, let signal, _):
-                // every thread's exit is logged; the process's status is its last thread's
-                if let failingProcess, state.existing(pid) === failingProcess { lastExit = (status, signal) }
-            }
-        }
-        if let lastExit {
-            if let signal = lastExit.signal { result.notes.append("the process was then killed by \(signal)") }
-            else if let status = lastExit.status { result.notes.append("the process then exited with status \(status)") }
-        }
-        if !annotated { gaps(names: names, untraced: untraced, log: log, state: state, into: &result) }
-        if var diagnosis = result.diagnosis {
-            diagnosis.certainty = cap(diagnosis, options: options)
-            // the live run's counts are its model's: not read from the kernel at the failure
-            if annotated { diagnosis.certainty = max(diagnosis.certainty, .likely) }
-            result.diagnosis = diagnosis
-        }
-        if result.failure != nil {
-            var missing: [String] = []
-            if options.maxMapCount == nil { missing.append("--max-map-count N (sysctl vm.max_map_count there)") }
-            if options.hugepages == nil && options.freeHugepages == nil && result.hugetlbMappingsSeen(log) {
-                missing.append("--hugepages N / --free-hugepages N (the pool there)")
-            }
-            if !missing.isEmpty {
-                result.notes.append("a log holds no limits: give " + missing.joined(separator: " and ") + " to check them")
-            }
-        }
-        if result.failure != nil && result.laterFailures > 0 {
-            result.notes.append("\(result.laterFailures) later memory call\(result.laterFailures == 1 ? "" : "s") failed too")
-        }
-        return result
+        var replayer = StraceReplayer(options: options)
+        for event in log.events { replayer.consume(event) }
+        return replayer.finish(log)
+    }
+
+    /// Replays one log file as it is read, keeping only the model: memory follows the live
+    /// processes and their areas, not the length of the log.
+    public static func run(path: String, options: ReplayOptions) throws -> (ReplayResult, StraceLog) {
+        var replayer = StraceReplayer(options: options)
+        let log = try StraceLog.stream(path: path) { replayer.consume($0) }
+        return (replayer.finish(log), log)
     }
 
     /// The calls that add areas and that the log's trace set may not have held. Every program
@@ -202,6 +120,114 @@ public enum StraceReplay {
         if (diagnosis.cause == .hugepagePool || diagnosis.cause == .hugepageNode)
             && options.hugepages == nil && options.freeHugepages == nil { best = .possible }
         return max(diagnosis.certainty, best)  // confirmed < likely < possible
+    }
+}
+
+/// The replay of one log, event by event. The first failing call is kept with a copy of its
+/// process as it was; it is explained at the end, once the whole log says what it lacked.
+struct StraceReplayer {
+    private var options: ReplayOptions
+    private var result = ReplayResult()
+    private var state: ReplayState
+    private var names = Set<String>()
+    /// maptrace's own trace (-o): its lines carry the live count and limit (maps=N/M).
+    private var annotated: Bool?
+    private var failure: (call: StraceCall, memoryCall: MemoryCall?, process: ReplayState.Process, address: UInt64?, mapping: Mapping?)?
+    private var lastExit: (status: Int32?, signal: String?)?
+
+    init(options: ReplayOptions) {
+        self.options = options
+        state = ReplayState(options: options)
+    }
+
+    mutating func consume(_ event: StraceEvent) {
+        switch event {
+        case .call(let call):
+            names.insert(call.name)
+            if annotated == nil {
+                annotated = call.mapCount != nil
+                if let limit = call.mapCountLimit, options.maxMapCount == nil {
+                    options.maxMapCount = limit
+                    state = ReplayState(options: options)
+                }
+            }
+            guard call.result != nil else { return }  // never returned (unfinished at the end)
+            result.callsReplayed += 1
+            switch state.apply(call) {
+            case .other:
+                break
+            case .malformed(let reason):
+                result.skippedCalls += 1
+                result.issues.append(StraceParseIssue(file: call.file, line: call.line, message: "skipped: " + reason))
+            case .memory(let memoryCall, let effect):
+                guard memoryCall.needsDiagnosis(effect) else { break }
+                // a failed call leaves the areas as they were: the process now is the process before it
+                if failure == nil { failure = (call, memoryCall, state.process(for: call.pid).snapshot(), nil, nil) }
+                else { result.laterFailures += 1 }
+            }
+        case .signal(let pid, let name, let fields, let time, _):
+            if name == "SIGBUS", failure == nil, let address = fields["si_addr"].flatMap(parseNumber),
+               let mapping = state.process(for: pid).memory.space.mapping(containing: address), mapping.isHugetlb {
+                var call = StraceCall(pid: pid, time: time, name: "SIGBUS", arguments: [])
+                call.result = "?"
+                failure = (call, nil, state.process(for: pid).snapshot(), address, mapping)
+            }
+        case .exit(let pid, let status, let signal, _):
+            // every thread's exit is logged; the process's status is its last thread's
+            if let failure, let p = state.existing(pid), (p.lineage ?? ObjectIdentifier(p)) == failure.process.lineage {
+                lastExit = (status, signal)
+            }
+        }
+    }
+
+    mutating func finish(_ log: StraceLog) -> ReplayResult {
+        let annotated = annotated ?? false
+        if annotated {
+            result.notes.append("this is maptrace's own trace: the counts are the live run's (maps=N/M), "
+                                + "and its diagnosis and summary lines were skipped")
+            result.issues.removeAll()
+        } else {
+            result.issues = log.issues + result.issues
+        }
+        let untraced = annotated ? [] : StraceReplay.untracedCalls(names)
+        if let failure {
+            result.failure = failure.call
+            let b = StraceReplay.bounds(failure.process, untraced: untraced, annotated: failure.call.mapCount)
+            result.mapCount = b.estimate
+            result.mapCountBounds = b
+            result.hugetlbMappings = failure.process.hugetlbMappings
+            if let memoryCall = failure.memoryCall {
+                result.diagnosis = state.diagnose(failure.call, memoryCall, process: failure.process, bounds: b)
+            } else if let address = failure.address, let mapping = failure.mapping {
+                result.diagnosis = state.diagnoseFault(failure.call, address: address, mapping: mapping,
+                                                       process: failure.process, bounds: b)
+            }
+        }
+        if let lastExit {
+            if let signal = lastExit.signal { result.notes.append("the process was then killed by \(signal)") }
+            else if let status = lastExit.status { result.notes.append("the process then exited with status \(status)") }
+        }
+        if !annotated { StraceReplay.gaps(names: names, untraced: untraced, log: log, state: state, into: &result) }
+        if var diagnosis = result.diagnosis {
+            diagnosis.certainty = StraceReplay.cap(diagnosis, options: options)
+            // the live run's counts are its model's: not read from the kernel at the failure
+            if annotated { diagnosis.certainty = max(diagnosis.certainty, .likely) }
+            result.diagnosis = diagnosis
+        }
+        if result.failure != nil {
+            var missing: [String] = []
+            if options.maxMapCount == nil { missing.append("--max-map-count N (sysctl vm.max_map_count there)") }
+            if options.hugepages == nil && options.freeHugepages == nil && result.hugetlbMappingsSeen(log) {
+                missing.append("--hugepages N / --free-hugepages N (the pool there)")
+            }
+            if !missing.isEmpty {
+                result.notes.append("a log holds no limits: give " + missing.joined(separator: " and ") + " to check them")
+            }
+        }
+        if result.failure != nil && result.laterFailures > 0 {
+            result.notes.append("\(result.laterFailures) later memory call\(result.laterFailures == 1 ? "" : "s") failed too")
+        }
+        return result
     }
 }
 
