@@ -53,7 +53,7 @@ public enum StraceReplay {
         let annotated = log.events.contains { event in
             if case .call(let c) = event { return c.mapCount != nil }
             return false
-        }
+        } || log.issues.contains { $0.message.contains("not in strace notation: maptrace: summary") }
         if annotated {
             options.maxMapCount = options.maxMapCount ?? log.events.lazy.compactMap { event -> Int? in
                 if case .call(let c) = event { return c.mapCountLimit }
