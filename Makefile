@@ -12,7 +12,8 @@ SWIFT ?= swift
 BINDIR := $(PREFIX)/bin
 MANDIR := $(PREFIX)/share/man/man1
 BASHDIR := $(PREFIX)/share/bash-completion/completions
-ZSHDIR := $(PREFIX)/share/zsh/vendor-completions
+# Debian's zsh reads packaged completions from vendor-completions, local ones from site-functions
+ZSHDIR := $(PREFIX)/share/zsh/$(if $(filter /usr,$(PREFIX)),vendor-completions,site-functions)
 FISHDIR := $(PREFIX)/share/fish/vendor_completions.d
 
 BUILD_FLAGS := -c release --static-swift-stdlib --product maptrace
@@ -42,7 +43,7 @@ completions: build
 
 install: build completions
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(BASHDIR) $(DESTDIR)$(ZSHDIR) $(DESTDIR)$(FISHDIR)
-	install -m 0755 $(STAGE)/maptrace $(DESTDIR)$(BINDIR)/maptrace
+	install -s -m 0755 $(STAGE)/maptrace $(DESTDIR)$(BINDIR)/maptrace
 	install -m 0644 man/maptrace.1 $(DESTDIR)$(MANDIR)/maptrace.1
 	install -m 0644 $(STAGE)/completions/maptrace.bash $(DESTDIR)$(BASHDIR)/maptrace
 	install -m 0644 $(STAGE)/completions/_maptrace $(DESTDIR)$(ZSHDIR)/_maptrace
