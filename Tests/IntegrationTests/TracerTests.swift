@@ -38,7 +38,7 @@ struct TracerTests {
         #expect(Set(tids.values).count == 3, "main, thread and child must show three different pids: \(tids)")
         // The summary counts every hugetlbfs file: 2 in the process (main thread + thread), 1 in the child.
         #expect(result.stderr.contains("hugetlbfs: 2 files opened, 2 mappings made"))
-        #expect(result.stderr.contains("hugetlbfs: 1 files opened, 1 mappings made"))
+        #expect(result.stderr.contains("hugetlbfs: 1 file opened, 1 mapping made"))
         #expect(result.stderr.contains("2 MiB pages: 4 MiB mapped"))
         #expect(mount.files.isEmpty)
     }
