@@ -7,7 +7,8 @@ public enum SyscallClasses {
     static let table: [String: Set<Syscall>] = [
         "file": [.open, .openat, .openat2, .creat, .execve, .execveat],
         "desc": [.open, .openat, .openat2, .creat, .mmap, .fallocate, .ftruncate, .memfd_create, .execveat],
-        "memory": [.mmap, .munmap, .mremap, .mprotect, .brk, .madvise, .mlock, .mlock2, .mlockall, .shmat, .shmdt],
+        "memory": [.mmap, .munmap, .mremap, .mprotect, .brk, .madvise, .mlock, .mlock2, .mlockall, .shmat, .shmdt,
+                   .munlock, .munlockall, .pkey_mprotect, .mbind, .mseal],
         "process": [.execve, .execveat],
         "ipc": [.shmget, .shmat, .shmdt],
         "creds": [], "clock": [], "network": [], "net": [], "signal": [], "pure": [],
@@ -19,6 +20,6 @@ public enum SyscallClasses {
 
     /// Whether the kernel (as libseccomp knows it) has a call of this name on this architecture.
     public static func isSystemCall(_ name: String) -> Bool {
-        seccomp_syscall_resolve_name(name) != __NR_SCMP_ERROR
+        SeccompFilter.number(of: name) != __NR_SCMP_ERROR
     }
 }

@@ -20,13 +20,15 @@ struct TraceExpressionTests {
     func callSets() throws {
         #expect(try parse("trace=mmap,munmap").calls == [.mmap, .munmap])
         #expect(try parse("mmap").calls == [.mmap], "-e SET alone means trace=SET")
-        #expect(try parse("trace=%memory").calls == [.mmap, .munmap, .mremap, .mprotect, .brk, .madvise, .mlock, .mlock2, .mlockall, .shmat, .shmdt])
+        #expect(try parse("trace=%memory").calls == [.mmap, .munmap, .mremap, .mprotect, .brk, .madvise, .mlock, .mlock2, .mlockall,
+                                                    .shmat, .shmdt, .munlock, .munlockall, .pkey_mprotect, .mbind, .mseal])
         #expect(try parse("trace=%file").calls == [.open, .openat, .openat2, .creat, .execve, .execveat])
         #expect(try parse("trace=%ipc").calls == [.shmget, .shmat, .shmdt])
         #expect(try parse("trace=process").calls == [.execve, .execveat], "the old spelling without %")
         #expect(try parse("trace=%network").calls == [], "a class with none of the traced calls selects none")
-        #expect(try parse("trace=!%memory,%file").calls == [.fallocate, .ftruncate, .memfd_create, .shmget])
+        #expect(try parse("trace=!%memory,%file").calls == [.fallocate, .ftruncate, .memfd_create, .shmget, .prctl])
         #expect(try parse("trace=/^mlock").calls == [.mlock, .mlock2, .mlockall])
+        #expect(try parse("trace=mseal").calls == [.mseal], "a call newer than this libseccomp")
         #expect(try parse("trace=all").calls == Set(Syscall.allCases))
         #expect(try parse("trace=none").calls == [])
         #expect(try parse("t=mmap").calls == [.mmap])
