@@ -3,8 +3,11 @@ import MapTrace
 
 /// strace's options, where they mean something to maptrace, spelled as strace spells them.
 struct StraceOptions: ParsableArguments {
-    @Flag(name: .customShort("f"), help: "Follow threads and children: always on. Given twice (-ff) with -o FILE: one file per traced task, FILE.TID.")
+    @Flag(name: [.customShort("f"), .customLong("follow-forks")], help: "Follow threads and children: always on. Given twice (-ff) with -o FILE: one file per traced task, FILE.TID.")
     var follow: Int
+
+    @Flag(name: .customLong("output-separately"), help: "strace's long form of -ff: with -o FILE, one file per traced task.")
+    var outputSeparately = false
 
     @Flag(name: .customLong("seccomp-bpf"), help: "Stop only at the traced calls with a seccomp-bpf filter: always on for a launched command (impossible with -p).")
     var seccompBPF = false
@@ -12,39 +15,54 @@ struct StraceOptions: ParsableArguments {
     @Flag(name: .customShort("y"), help: "Print the paths of fd arguments: always on. Given twice (-yy): also the device of character and block device files.")
     var decodeFds: Int
 
-    @Option(name: .customShort("e", allowingJoined: true),
+    @Option(name: [.customShort("e", allowingJoined: true)],
             help: ArgumentHelp("trace=SET (names, %memory, %file, %desc, %process, %ipc; !SET, /REGEX, all): print and log only these calls; the model still sees every call. status=SET (successful, failed, unfinished). inject=SET:error=ERRNO|retval=N[:signal=SIG][:when=N|N+|N+STEP] and fault=SET[:error=…]: make the chosen calls fail without running. Repeatable.",
                                valueName: "expr"),
             completion: .list(["trace=%memory", "trace=%file", "trace=%desc", "trace=%ipc", "trace=mmap", "status=failed",
                                "inject=mmap:error=ENOMEM:when=", "fault=mmap:when="]))
     var expressions: [String] = []
 
-    @Flag(name: .customShort("Z"), help: "Print only the calls that failed (-e status=failed).")
+    @Option(name: .customLong("trace"), help: ArgumentHelp("strace's long form of -e trace=SET.", valueName: "set"))
+    var traceSets: [String] = []
+
+    @Option(name: .customLong("status"), help: ArgumentHelp("strace's long form of -e status=SET.", valueName: "set"))
+    var statusSets: [String] = []
+
+    @Option(name: .customLong("inject"), help: ArgumentHelp("strace's long form of -e inject=SPEC.", valueName: "spec"))
+    var injectSpecs: [String] = []
+
+    @Option(name: .customLong("fault"), help: ArgumentHelp("strace's long form of -e fault=SPEC.", valueName: "spec"))
+    var faultSpecs: [String] = []
+
+    @Flag(name: [.customShort("Z"), .customLong("failed-only")], help: "Print only the calls that failed (-e status=failed).")
     var failedOnly = false
 
-    @Flag(name: .customShort("z"), help: "Print only the calls that succeeded (-e status=successful).")
+    @Flag(name: [.customShort("z"), .customLong("successful-only")], help: "Print only the calls that succeeded (-e status=successful).")
     var successfulOnly = false
 
     @Flag(name: .customShort("t"), help: "Prefix each line with the time of day; -tt with microseconds; -ttt as seconds since the epoch.")
     var timestamps: Int
 
-    @Flag(name: .customShort("r"), help: "Prefix each line with the time since the previous line.")
+    @Flag(name: [.customShort("r"), .customLong("relative-timestamps")], help: "Prefix each line with the time since the previous line.")
     var relativeTimestamps = false
 
-    @Flag(name: .customShort("T"), help: "Show the time spent in each call, entry to exit, as <seconds>.")
+    @Flag(name: [.customShort("T"), .customLong("syscall-times")], help: "Show the time spent in each call, entry to exit, as <seconds>.")
     var syscallTimes = false
 
-    @Option(name: .customShort("s", allowingJoined: true), help: ArgumentHelp("Cut execve's argument strings after N bytes (file names are always printed whole, as strace prints them).", valueName: "n"))
+    @Option(name: [.customShort("s", allowingJoined: true), .customLong("string-limit")], help: ArgumentHelp("Cut execve's argument strings after N bytes (file names are always printed whole, as strace prints them).", valueName: "n"))
     var stringLimit: Int?
 
-    @Flag(name: .customShort("k"), help: "Print the stack of the calling thread after every printed call (libunwind, as for a failure).")
+    @Flag(name: [.customShort("k"), .customLong("stack-trace")], help: "Print the stack of the calling thread after every printed call (libunwind, as for a failure).")
     var stackTrace = false
 
-    @Flag(name: .customShort("c"), help: "Count calls, errors and time per call, with the areas each added and removed, and print the table at the end instead of the calls (the diagnosis is still printed).")
+    @Flag(name: [.customShort("c"), .customLong("summary-only")], help: "Count calls, errors and time per call, with the areas each added and removed, and print the table at the end instead of the calls (the diagnosis is still printed).")
     var summaryOnly = false
 
-    @Flag(name: .customShort("C"), help: "Like -c, and print the calls too.")
+    @Flag(name: [.customShort("C"), .customLong("summary")], help: "Like -c, and print the calls too.")
     var summary = false
+
+    @Flag(name: [.customShort("w"), .customLong("summary-wall-clock")], help: "With -c, wall-clock time from entry to exit stop: always on.")
+    var wallClock = false
 
     @Flag(name: .customShort("V"), help: "Print the version and exit.")
     var version = false
@@ -68,6 +86,8 @@ struct StraceOptions: ParsableArguments {
     /// The `-e` expressions with -Z/-z folded in, parsed.
     func selection() throws -> TraceSelection {
         var all = expressions
+        all += traceSets.map { "trace=" + $0 } + statusSets.map { "status=" + $0 }
+        all += injectSpecs.map { "inject=" + $0 } + faultSpecs.map { "fault=" + $0 }
         if failedOnly { all.append("status=failed") }
         if successfulOnly { all.append("status=successful") }
         do { return try TraceExpression.parse(all) } catch { throw UsageError(error.description) }

@@ -53,6 +53,9 @@ struct TraceCommand: ParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("The command to run, after --.", valueName: "command"))
     var command: [String] = []
 
+    /// -ff, or its long form.
+    var followSeparately: Bool { strace.follow >= 2 || strace.outputSeparately }
+
     mutating func validate() throws {
         if strace.version { return }
         // Everything from the first argument maptrace does not know is captured: an option
@@ -66,10 +69,10 @@ struct TraceCommand: ParsableCommand {
         if pid == nil && command.isEmpty { throw ValidationError("no command given: maptrace [OPTIONS] -- COMMAND [ARGS...]") }
         if let pid, pid <= 0 { throw UsageError("-p \(pid): a process id is a positive number") }
         if let cpu, cpu < 0 { throw UsageError("--cpu \(cpu): a CPU number is 0 or more") }
-        if strace.follow >= 2 && output == nil {
+        if followSeparately && output == nil {
             Console.error("maptrace: -ff has no effect without -o FILE; the trace goes to stderr")
         }
-        if strace.follow >= 2, let output, output.hasPrefix("|") || output.hasPrefix("!") {
+        if followSeparately, let output, output.hasPrefix("|") || output.hasPrefix("!") {
             throw UsageError("-ff writes one file per task and cannot go to a pipe (-o \(output))")
         }
     }
@@ -85,7 +88,7 @@ struct TraceCommand: ParsableCommand {
         }
         let counting = strace.summaryOnly || strace.summary
         let stderrOut = TextOutput(fd: 2)
-        let perTask = strace.follow >= 2 ? output : nil
+        let perTask = followSeparately ? output : nil
         let out = try output.map { perTask == nil ? try TextOutput(path: $0) : stderrOut } ?? stderrOut
         var textOptions = TextSink.Options()
         textOptions.all = all

@@ -18,11 +18,9 @@ enum UnsupportedOption {
         "-U": "maptrace's -c table has a fixed set of columns",
         "-u": "run maptrace as the user instead (it needs the right to ptrace the command)",
         "-v": "maptrace prints every flag in full",
-        "-w": "maptrace's -c times are always wall-clock, entry to exit stop",
         "-x": "maptrace prints strings with strace's default escapes",
         "-xx": "maptrace prints strings with strace's default escapes",
         "-X": "maptrace prints flags symbolically",
-        "--summary-wall-clock": "maptrace's -c times are always wall-clock, entry to exit stop",
         "-h": "",
     ]
 

@@ -32,6 +32,16 @@ struct StraceOptionsTests {
         #expect(result.stderr.contains("maptrace: summary"))
     }
 
+    @Test("strace's long forms work as the short ones")
+    func longForms() {
+        let result = Fixture.run([maptrace, "--follow-forks", "--trace=%memory", "--failed-only", "--syscall-times",
+                                  "--inject=mmap:error=ENOMEM:when=2", "--summary-wall-clock", "--", "true"])
+        let calls = lines(result.stderr).filter { $0.hasPrefix("[pid ") && !$0.contains("+++") }
+        #expect(calls.count == 1 && calls[0].contains("(INJECTED) <0."), "\(result)")
+        let counted = Fixture.run([maptrace, "--summary-only", "--string-limit", "4", "--", "true"])
+        #expect(counted.stderr.contains("% time     seconds"), "\(counted)")
+    }
+
     @Test("-p -5 and --cpu -1 say what is wrong with the value; -V prints the version")
     func badValues() {
         let pid = Fixture.run([maptrace, "-p", "-5"])
@@ -57,7 +67,7 @@ struct StraceOptionsTests {
     func help() {
         let top = Fixture.run([maptrace, "--help"])
         #expect(top.status == 0)
-        for text in ["STRACE OPTIONS:", "-e <expr>", "--seccomp-bpf", "-c ", "--on-enomem <action>", "SUBCOMMANDS:", "report"] {
+        for text in ["STRACE OPTIONS:", "-e <expr>", "--seccomp-bpf", "-c, --summary-only", "--inject <spec>", "--on-enomem <action>", "SUBCOMMANDS:", "report"] {
             #expect(top.stdout.contains(text), "\(text) missing from --help")
         }
         #expect(top.stdout.contains("continue, kill, hold; default: continue)"), "typed values are listed")
