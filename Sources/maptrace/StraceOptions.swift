@@ -12,7 +12,7 @@ struct StraceOptions: ParsableArguments {
     @Flag(name: .customLong("seccomp-bpf"), help: "Stop only at the traced calls with a seccomp-bpf filter: always on for a launched command (impossible with -p).")
     var seccompBPF = false
 
-    @Flag(name: .customShort("y"), help: "Print the paths of fd arguments: always on. Given twice (-yy): also the device of character and block device files.")
+    @Flag(name: .customShort("y"), help: "Print the paths of fd arguments: always on. Given twice (-yy): a device file also shows its type and numbers, </dev/zero<char 1:5>>.")
     var decodeFds: Int
 
     @Option(name: [.customShort("e", allowingJoined: true)],

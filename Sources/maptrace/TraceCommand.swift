@@ -99,6 +99,7 @@ struct TraceCommand: ParsableCommand {
         textOptions.perTaskBase = perTask
         textOptions.format.timestamps = strace.timestampStyle
         textOptions.format.durations = strace.syscallTimes
+        textOptions.format.deviceNumbers = strace.decodeFds >= 2
         textOptions.format.colour = !TerminalColour.disabledByEnvironment
         let text = TextSink(out: out, console: output == nil || perTask != nil ? nil : stderrOut, options: textOptions)
         let logWriter = try log.map { try LogWriter(path: $0) }

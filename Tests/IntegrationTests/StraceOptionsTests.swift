@@ -32,6 +32,16 @@ struct StraceOptionsTests {
         #expect(result.stderr.contains("maptrace: summary"))
     }
 
+    @Test("-yy adds a device file's type and numbers, as strace -yy prints them")
+    func deviceNumbers() throws {
+        let ours = Fixture.run([maptrace, "-yy", "-e", "trace=openat", "--", "head", "-c", "1", "/dev/zero"])
+        let line = try #require(lines(ours.stderr).first { $0.contains("\"/dev/zero\"") }, "\(ours)")
+        #expect(line.hasSuffix("= 3</dev/zero<char 1:5>>"), "\(line)")
+        let reference = Fixture.run(["strace", "-yy", "-e", "trace=openat", "head", "-c", "1", "/dev/zero"])
+        let theirs = try #require(lines(reference.stderr).first { $0.contains("\"/dev/zero\"") }, "\(reference)")
+        #expect(line.replacing(#/^\[pid \d+\] /#, with: "").replacing(#/ +=/#, with: " =") == theirs.replacing(#/ +=/#, with: " ="))
+    }
+
     @Test("strace's long forms work as the short ones")
     func longForms() {
         let result = Fixture.run([maptrace, "--follow-forks", "--trace=%memory", "--failed-only", "--syscall-times",

@@ -26,6 +26,7 @@ public final class TextSink: TraceSink {
     public private(set) var laterFailures: [String: Int] = [:]
     private var previousTime: Double?
     private var taskOutputs: [Int32: TextOutput] = [:]
+    private let devices = DeviceDecoration()
 
     /// `console` is stderr when the trace itself goes elsewhere (-o FILE), else nil.
     public init(out: TextOutput, console: TextOutput?, options: Options) {
@@ -76,6 +77,7 @@ public final class TextSink: TraceSink {
         let time = e.call.entryTime > 0 ? e.call.entryTime : e.time
         var text = prefix(tid: e.tid, time: time)
             + TextSink.callText(e.call, durations: options.format) + TextSink.mapsText(e)
+        if options.format.deviceNumbers { text = devices.add(to: text) }
         if options.format.colour && target.isTerminal { text = TextSink.colourLine(text, event: e) }
         target.line(text)
         for frame in e.call.stack ?? [] { target.line(" > " + frame) }

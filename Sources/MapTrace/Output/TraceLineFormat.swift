@@ -22,6 +22,8 @@ public struct TraceLineFormat: Sendable {
     public var pidPrefix = true
     /// ANSI colours (a terminal, and NO_COLOR unset).
     public var colour = false
+    /// -yy: a device file's fd path also gets its type and numbers, `</dev/zero<char 1:5>>`.
+    public var deviceNumbers = false
 
     public init() {}
 
@@ -83,5 +85,43 @@ public enum TerminalColour {
         guard limit > 0 else { return nil }
         if count >= limit { return red }
         return count * 10 >= limit * 9 ? yellow : nil
+    }
+}
+
+/// -yy's addition for device files: `</dev/zero>` becomes `</dev/zero<char 1:5>>`, as strace
+/// prints it. Looked up once per path.
+final class DeviceDecoration {
+    private var cache: [String: String?] = [:]
+
+    func add(to line: String) -> String {
+        guard line.contains("</dev/") else { return line }
+        var out = ""
+        var rest = Substring(line)
+        while let open = rest.range(of: "</dev/") {
+            out += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].firstIndex(of: ">") else { break }
+            let path = "/dev/" + rest[open.upperBound..<close]
+            out += "<" + path + (device(path).map { "<\($0)>" } ?? "") + ">"
+            rest = rest[rest.index(after: close)...]
+        }
+        return out + rest
+    }
+
+    private func device(_ path: String) -> String? {
+        if let known = cache[path] { return known }
+        var st = stat()
+        var text: String?
+        if stat(path, &st) == 0 {
+            let kind = st.st_mode & S_IFMT
+            if kind == S_IFCHR || kind == S_IFBLK {
+                let rdev = UInt64(st.st_rdev)
+                // glibc's gnu_dev_major/minor: the 64-bit dev_t's split fields
+                let major = ((rdev >> 32) & 0xffff_f000) | ((rdev >> 8) & 0xfff)
+                let minor = ((rdev >> 12) & 0xffff_ff00) | (rdev & 0xff)
+                text = "\(kind == S_IFCHR ? "char" : "block") \(major):\(minor)"
+            }
+        }
+        cache[path] = text
+        return text
     }
 }
