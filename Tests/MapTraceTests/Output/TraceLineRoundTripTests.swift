@@ -116,6 +116,17 @@ struct TraceLineRoundTripTests {
         #expect(parsed.string(0) == "/usr/bin/l2fwd-with-a-long-name")
     }
 
+    @Test("-yy: a device's type and numbers inside its fd path, read back with the fd intact")
+    func deviceNumbers() throws {
+        var e = event()
+        e.call.fdPath = "/dev/zero"
+        e.hugePageSize = nil
+        let text = try render([e]) { $0.format.deviceNumbers = true; $0.all = true }
+        #expect(text.contains(", 16</dev/zero<char 1:5>>, 0) = 0x7f0000200000"), "\(text)")
+        let call = try parsedCall(text)
+        #expect(call.integer(4) == 16 && call.fdPath(4)?.hasPrefix("/dev/zero") == true, "\(call.arguments)")
+    }
+
     @Test("colour marks the errno and a count at its limit, and only then")
     func colour() {
         let line = TextSink.colourLine("[pid 1] mmap(NULL) = -1 ENOMEM (Cannot allocate memory) maps=3096/3096", event: event(errno: ENOMEM))
