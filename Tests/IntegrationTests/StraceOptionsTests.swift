@@ -136,6 +136,20 @@ struct StraceOptionsTests {
         #expect(signal.status == 128 + SIGUSR1, "\(signal)")
     }
 
+    @Test("the log of an injected failure reads back with its (INJECTED) mark and the cause injected")
+    func injectedFailureLogged() throws {
+        let dir = try Fixture.makeTemporaryDirectory(prefix: "maptrace-inject")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let log = dir + "/run.jsonl"
+        _ = Fixture.run([maptrace, "-q", "--log", log, "-e", "inject=mmap:error=ENOMEM:when=3", "--", "true"])
+        let report = Fixture.run([maptrace, "report", log])
+        #expect(report.stdout.contains("= -1 ENOMEM (Cannot allocate memory) (INJECTED)"), "\(report)")
+        #expect(report.stdout.contains("  cause:      injected (confirmed)"), "\(report)")
+        let json = Fixture.run([maptrace, "report", "--json", log])
+        let diagnoses = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
+        #expect(diagnoses?.first?["cause"] as? String == "injected", "\(json)")
+    }
+
     @Test("-ff -o FILE writes one file per task, FILE.TID, without the pid prefix")
     func perTaskFiles() throws {
         let dir = try Fixture.makeTemporaryDirectory(prefix: "maptrace-ff")
