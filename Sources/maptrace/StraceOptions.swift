@@ -52,7 +52,7 @@ struct StraceOptions: ParsableArguments {
     @Option(name: [.customShort("s", allowingJoined: true), .customLong("string-limit")], help: ArgumentHelp("Cut execve's argument strings after N bytes (file names are always printed whole, as strace prints them).", valueName: "n"))
     var stringLimit: Int?
 
-    @Flag(name: [.customShort("k"), .customLong("stack-trace")], help: "Print the stack of the calling thread after every printed call (libunwind, as for a failure).")
+    @Flag(name: [.customShort("k"), .customLong("stack-traces")], help: "Print the stack of the calling thread after every printed call (libunwind, as for a failure).")
     var stackTrace = false
 
     @Flag(name: [.customShort("c"), .customLong("summary-only")], help: "Count calls, errors and time per call, with the areas each added and removed, and print the table at the end instead of the calls (the diagnosis is still printed).")

@@ -35,7 +35,7 @@ struct TraceCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print nothing but the diagnoses and the final summary.")
     var quiet = false
 
-    @Option(name: [.short, .customLong("pid")], help: ArgumentHelp("Attach to the running process PID and all its threads (no seccomp filter: every system call stops it). Ctrl-C detaches.", valueName: "pid"))
+    @Option(name: [.short, .customLong("pid"), .customLong("attach")], help: ArgumentHelp("Attach to the running process PID and all its threads (no seccomp filter: every system call stops it). Ctrl-C detaches.", valueName: "pid"))
     var pid: Int32?
 
     @Option(name: .customLong("on-enomem"), help: ArgumentHelp("After the first failure: continue (let the process go on), kill it, or hold it frozen until Enter.", valueName: "action"))
@@ -99,7 +99,7 @@ struct TraceCommand: ParsableCommand {
         textOptions.perTaskBase = perTask
         textOptions.format.timestamps = strace.timestampStyle
         textOptions.format.durations = strace.syscallTimes
-        textOptions.format.deviceNumbers = strace.decodeFds >= 2
+        textOptions.format.deviceNumbers = strace.decodeFds >= 2 || selection.deviceNumbers
         textOptions.format.colour = !TerminalColour.disabledByEnvironment
         let text = TextSink(out: out, console: output == nil || perTask != nil ? nil : stderrOut, options: textOptions)
         let logWriter = try log.map { try LogWriter(path: $0) }

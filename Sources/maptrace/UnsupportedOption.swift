@@ -21,6 +21,8 @@ enum UnsupportedOption {
         "-x": "maptrace prints strings with strace's default escapes",
         "-xx": "maptrace prints strings with strace's default escapes",
         "-X": "maptrace prints flags symbolically",
+        "-Y": "maptrace prints pids only; the summary names each process's command",
+        "--tips": "see man maptrace",
         "-h": "",
     ]
 

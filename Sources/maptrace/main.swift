@@ -40,6 +40,7 @@ func topLevelHelp() -> String {
 /// argument-parser reads `-p -5` as -p with no value and an option -5: say what is wrong.
 func checkNegativeValues(_ arguments: [String]) throws {
     let numeric: [String: String] = ["-p": "a process id is a positive number", "--pid": "a process id is a positive number",
+                                     "--attach": "a process id is a positive number",
                                      "--cpu": "a CPU number is 0 or more", "-s": "the string limit is 0 or more"]
     for (i, argument) in arguments.enumerated() {
         if argument == "--" { return }

@@ -12,16 +12,17 @@ public struct InjectionRule: Sendable, Equatable {
     /// Delivered to the thread when the call returns.
     public var signal: Int32?
     /// `when=N` (only the Nth), `N+` (the Nth and every later one), `N+S` (every Sth from the
-    /// Nth); counted per thread and per call, as strace counts.
+    /// Nth), `N..M` and `N..M+S` (up to the Mth); counted per thread and per call, as strace counts.
     public var first = 1
     public var step = 1
     public var onlyFirst = false
+    public var last: Int?
     /// The expression as given, for messages and the diagnosis.
     public var text: String
 
     /// Whether the `occurrence`th call (1-based) of one kind in one thread is injected.
     public func fires(onOccurrence occurrence: Int) -> Bool {
-        guard occurrence >= first else { return false }
+        guard occurrence >= first, occurrence <= last ?? Int.max else { return false }
         if onlyFirst { return occurrence == first }
         return (occurrence - first) % step == 0
     }
@@ -74,19 +75,24 @@ public struct InjectionRule: Sendable, Equatable {
     }
 
     private mutating func parseWhen(_ text: String, expression: String) throws(TraceExpressionError) {
-        let bad = TraceExpressionError("-e \(expression): invalid when= '\(text)': use N, N+ or N+STEP (N from 1)")
+        let bad = TraceExpressionError("-e \(expression): invalid when= '\(text)': use N, N+, N+STEP, N..M or N..M+STEP (N from 1)")
+        var range = Substring(text), stepText: Substring?
         if let plus = text.firstIndex(of: "+") {
-            guard let n = Int(text[..<plus]), n >= 1 else { throw bad }
-            let stepText = text[text.index(after: plus)...]
-            first = n
-            onlyFirst = false
-            if stepText.isEmpty { step = 1; return }
+            range = text[..<plus]
+            stepText = text[text.index(after: plus)...]
+        }
+        let bounds = range.components(separatedBy: "..")
+        guard bounds.count <= 2, let n = Int(bounds[0]), n >= 1 else { throw bad }
+        first = n
+        if bounds.count == 2 {
+            guard let m = Int(bounds[1]), m >= n else { throw bad }
+            last = m
+        }
+        onlyFirst = stepText == nil && last == nil
+        step = 1
+        if let stepText, !stepText.isEmpty {
             guard let s = Int(stepText), s >= 1 else { throw bad }
             step = s
-        } else {
-            guard let n = Int(text), n >= 1 else { throw bad }
-            first = n
-            onlyFirst = true
         }
     }
 }

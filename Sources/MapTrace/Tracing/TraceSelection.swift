@@ -11,6 +11,8 @@ public struct TraceSelection: Sendable, Equatable {
     public var injections: [InjectionRule] = []
     /// Names given to `trace=` that are system calls but not ones maptrace's filter stops.
     public var untracedNames: [String] = []
+    /// `decode-fds=dev` (or `all`): device numbers after a device file's path, as -yy.
+    public var deviceNumbers = false
 
     public init() {}
 
@@ -55,7 +57,6 @@ public enum TraceExpression {
         "write": "maptrace does not trace write(2): its filter stops memory calls only",
         "quiet": "use -q or --no-status",
         "kvm": "maptrace does not trace KVM vcpu exits",
-        "decode-fds": "fd paths are always decoded (-y is always on)",
         "decode-pids": "pids are printed as they are",
         "trace-fds": "maptrace's filter stops memory calls only",
     ]
@@ -76,6 +77,12 @@ public enum TraceExpression {
                 selection.untracedNames += untraced
             case "status":
                 selection.statuses = try statusSet(value, in: expression)
+            case "decode-fds":
+                let details = value.split(separator: ",").map(String.init)
+                guard details.allSatisfy({ ["path", "dev", "pidfd", "socket", "all", "none"].contains($0) }) else {
+                    throw TraceExpressionError("-e \(expression): invalid decode-fds detail; path, dev, pidfd, socket or all")
+                }
+                selection.deviceNumbers = details.contains("dev") || details.contains("all")
             case "inject", "fault":
                 selection.injections.append(try InjectionRule.parse(value, fault: qualifier == "fault", expression: expression))
             default:

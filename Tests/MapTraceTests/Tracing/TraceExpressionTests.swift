@@ -65,6 +65,10 @@ struct TraceExpressionTests {
         #expect(from.error == 12 && from.calls == [.mmap, .munmap] && (1...6).filter(from.fires(onOccurrence:)) == [3, 4, 5, 6])
         let every = try #require(try parse("inject=%memory:retval=0:when=2+3").injections.first)
         #expect(every.retval == 0 && (1...12).filter(every.fires(onOccurrence:)) == [2, 5, 8, 11])
+        let range = try #require(try parse("inject=mmap:error=ENOMEM:when=3..6").injections.first)
+        #expect((1...10).filter(range.fires(onOccurrence:)) == [3, 4, 5, 6])
+        let stepped = try #require(try parse("inject=mmap:error=ENOMEM:when=2..9+3").injections.first)
+        #expect((1...12).filter(stepped.fires(onOccurrence:)) == [2, 5, 8])
         let always = try #require(try parse("inject=brk:signal=SIGSEGV").injections.first)
         #expect(always.signal == SIGSEGV && !always.skipsCall && (1...3).allSatisfy(always.fires(onOccurrence:)))
         #expect(try parse("inject=brk:signal=BUS:error=EPERM").injections.first?.signal == SIGBUS)
@@ -72,16 +76,20 @@ struct TraceExpressionTests {
     }
 
     @Test("malformed and unsupported injections are refused with what is wrong")
-    func badInjections() {
+    func badInjections() throws {
         #expect(failure("inject=mmap").contains("say what to inject"))
         #expect(failure("inject=mmap:error=ENOPE").contains("invalid error 'ENOPE'"))
         #expect(failure("inject=mmap:error=ENOMEM:when=0").contains("invalid when= '0'"))
         #expect(failure("inject=mmap:error=ENOMEM:when=2+0").contains("invalid when= '2+0'"))
+        #expect(failure("inject=mmap:error=ENOMEM:when=5..3").contains("invalid when= '5..3'"))
         #expect(failure("inject=mmap:error=ENOMEM:retval=3").contains("cannot both be given"))
         #expect(failure("inject=read:error=EIO").contains("only into the calls its filter stops; read"))
         #expect(failure("inject=mmap:delay_enter=100").contains("delay_enter= is not supported"))
         #expect(failure("inject=mmap:signal=SIGNOPE").contains("invalid signal"))
         #expect(failure("abbrev=none").contains("not supported"))
+        let dev = try parse("decode-fds=path,dev"), path = try parse("decode-fds=path")
+        #expect(dev.deviceNumbers && !path.deviceNumbers)
+        #expect(failure("decode-fds=colour").contains("invalid decode-fds"))
         #expect(failure("nosuch=1").contains("invalid qualifier 'nosuch'"))
     }
 }
