@@ -136,6 +136,22 @@ struct StraceOptionsTests {
         #expect(signal.status == 128 + SIGUSR1, "\(signal)")
     }
 
+    @Test("injection works on an attached process too: its child's third mmap fails, as injected")
+    func injectedWhenAttached() throws {
+        let dir = try Fixture.makeTemporaryDirectory(prefix: "maptrace-attach")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let script = dir + "/run.sh"
+        try "sleep 1\nls / > /dev/null\necho \"ls exited $?\"\n".write(toFile: script, atomically: true, encoding: .utf8)
+        let shell = try Fixture.start(["/bin/sh", script])
+        usleep(300_000)
+        let traced = Fixture.run([maptrace, "-p", String(shell.pid), "-e", "inject=mmap:error=ENOMEM:when=3"], timeout: 30)
+        let result = shell.wait(timeout: 30)
+        #expect(result.stdout.contains("ls exited 127"), "\(result)")
+        #expect(traced.stderr.contains("(INJECTED)") && traced.stderr.contains("  cause:      injected (confirmed)"), "\(traced)")
+        #expect(traced.stderr.contains("at its 3rd mmap (-e inject=mmap:error=ENOMEM:when=3); the program made no more mappings and exited with 127"),
+                "\(traced)")
+    }
+
     @Test("the log of an injected failure reads back with its (INJECTED) mark and the cause injected")
     func injectedFailureLogged() throws {
         let dir = try Fixture.makeTemporaryDirectory(prefix: "maptrace-inject")
