@@ -23,35 +23,21 @@ struct TraceCommand: ParsableCommand {
     @OptionGroup(title: "strace options")
     var strace: StraceOptions
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the trace to FILE instead of stderr; |CMD or !CMD pipes it into CMD. With -ff, one file per task: FILE.TID.", valueName: "file"))
-    var output: String?
-
-    @Option(name: .customLong("log"), help: ArgumentHelp("Write the post-mortem log (JSON Lines) to FILE; read it with `maptrace report`.", valueName: "file"))
-    var log: String?
-
-    @Flag(name: .customLong("all"), help: "Print every traced call, not only those on hugetlb memory and the failures (-e trace=all).")
-    var all = false
-
-    @Flag(name: .shortAndLong, help: "Print nothing but the diagnoses and the final summary.")
-    var quiet = false
-
-    @Option(name: [.short, .customLong("pid"), .customLong("attach")], help: ArgumentHelp("Attach to the running process PID and all its threads (no seccomp filter: every system call stops it). Ctrl-C detaches.", valueName: "pid"))
-    var pid: Int32?
-
-    @Option(name: .customLong("on-enomem"), help: ArgumentHelp("After the first failure: continue (let the process go on), kill it, or hold it frozen until Enter.", valueName: "action"))
-    var onFailure: FailureAction = .continue
-
-    @Option(name: .customLong("cpu"), help: ArgumentHelp("Run maptrace and the launched command on this CPU for the whole run.", valueName: "n"))
-    var cpu: Int32?
-
-    @Flag(name: .customLong("no-colocate"), help: "Do not share a CPU with the launched command while it is single-threaded (slower: a ptrace stop costs about 4 times as much across CPUs).")
-    var noColocate = false
-
-    @Flag(name: .customLong("no-status"), help: "No live status line on the terminal (it is drawn only while the traced program does not write to that terminal).")
-    var noStatus = false
+    @OptionGroup
+    var tracing: TracingOptions
 
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("The command to run, after --.", valueName: "command"))
     var command: [String] = []
+
+    var output: String? { tracing.output }
+    var log: String? { tracing.log }
+    var all: Bool { tracing.all }
+    var quiet: Bool { tracing.quiet }
+    var pid: Int32? { tracing.pid }
+    var onFailure: FailureAction { tracing.onFailure }
+    var cpu: Int32? { tracing.cpu }
+    var noColocate: Bool { tracing.noColocate }
+    var noStatus: Bool { tracing.noStatus }
 
     /// -ff, or its long form.
     var followSeparately: Bool { strace.follow >= 2 || strace.outputSeparately }

@@ -57,6 +57,7 @@ func runMain() -> Never {
             print(topLevelHelp())
             exit(0)
         }
+        if arguments.contains(where: { $0.hasPrefix("--generate-completion-script") }) { CompletionRoot.main(arguments) }
         try checkNegativeValues(arguments)
         var command = try MapTraceCommand.parseAsRoot(arguments)
         try command.run()
