@@ -36,10 +36,14 @@ struct StraceOptionsTests {
     func deviceNumbers() throws {
         let ours = Fixture.run([maptrace, "-yy", "-e", "trace=openat", "--", "head", "-c", "1", "/dev/zero"])
         let line = try #require(lines(ours.stderr).first { $0.contains("\"/dev/zero\"") }, "\(ours)")
-        #expect(line.hasSuffix("= 3</dev/zero<char 1:5>>"), "\(line)")
+        #expect(line.contains(#/= \d+</dev/zero<char 1:5>>$/#), "\(line)")
         let reference = Fixture.run(["strace", "-yy", "-e", "trace=openat", "head", "-c", "1", "/dev/zero"])
         let theirs = try #require(lines(reference.stderr).first { $0.contains("\"/dev/zero\"") }, "\(reference)")
-        #expect(line.replacing(#/^\[pid \d+\] /#, with: "").replacing(#/ +=/#, with: " =") == theirs.replacing(#/ +=/#, with: " ="))
+        // the fd number depends on what the test runner left open; the rest is strace's
+        func normalised(_ s: String) -> String {
+            s.replacing(#/^\[pid \d+\] /#, with: "").replacing(#/ +=/#, with: " =").replacing(#/= \d+</#, with: "= N<")
+        }
+        #expect(normalised(line) == normalised(theirs))
     }
 
     @Test("strace's long forms work as the short ones")
