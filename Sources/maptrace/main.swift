@@ -84,9 +84,16 @@ func runMain() -> Never {
             Console.error("maptrace: \(UnsupportedOption.message(for: String(match.1)))")
             exit(2)
         }
-        // Usage errors exit 2, as most Unix tools do (argument-parser's default is 64).
-        Console.error(MapTraceCommand.fullMessage(for: error))
-        exit(code == .validationFailure ? 2 : code.rawValue)
+        // Usage errors: one line pointing at the right help, exit 2 as most Unix tools do
+        // (argument-parser's default is 64, with the usage after the message).
+        if code == .validationFailure {
+            let subcommand = CommandLine.arguments.dropFirst().first.flatMap { ["report", "replay", "check", "trace"].contains($0) ? $0 : nil }
+            let sentence = message.hasSuffix(".") ? String(message.dropLast()) : message
+            Console.error("maptrace: \(sentence); see maptrace \(subcommand.map { "help \($0)" } ?? "--help")")
+            exit(2)
+        }
+        Console.error("maptrace: \(message)")
+        exit(code.rawValue)
     }
 }
 
