@@ -179,6 +179,7 @@ struct StraceOptionsTests {
         let report = Fixture.run([maptrace, "report", log])
         #expect(report.stdout.contains("= -1 ENOMEM (Cannot allocate memory) (INJECTED)"), "\(report)")
         #expect(report.stdout.contains("  cause:      injected (confirmed)"), "\(report)")
+        #expect(report.stdout.contains(#/  injected: mmap ENOMEM into pid \d+; the program made no more mappings and exited with 127/#), "\(report)")
         let json = Fixture.run([maptrace, "report", "--json", log])
         let diagnoses = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
         #expect(diagnoses?.first?["cause"] as? String == "injected", "\(json)")

@@ -35,8 +35,8 @@ public enum SummaryText {
 
     /// What the program did after its first injected failure: retried, went on, ended.
     public static func injection(_ r: InjectionReaction, process: ProcessStatistics?) -> String {
-        var line = "  injected: \(r.callName) \(errnoName(r.errnoValue)) into pid \(r.tid) at its \(ordinal(r.occurrence)) \(r.callName)"
-            + " (-e \(r.ruleText)); the program "
+        var line = "  injected: \(r.callName) \(errnoName(r.errnoValue)) into pid \(r.tid)"
+            + (r.occurrence > 0 ? " at its \(ordinal(r.occurrence)) \(r.callName) (-e \(r.ruleText))" : "") + "; the program "
         var reactions: [String] = []
         if r.retries > 0 {
             reactions.append("retried the same call \(plural(r.retries, "time"))" + (r.retrySucceeded ? " (it then succeeded)" : ""))

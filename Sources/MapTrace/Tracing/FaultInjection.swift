@@ -199,6 +199,34 @@ public struct InjectionReaction: Sendable {
         args = call.args
     }
 
+    /// From a log, where the rule is not recorded: the injected call itself.
+    init(logged call: CallRecord, pid: Int32, tid: Int32) {
+        self.pid = pid
+        self.tid = tid
+        callName = call.syscall.name
+        errnoValue = call.errno
+        ruleText = ""
+        occurrence = 0
+        args = call.args
+    }
+
+    /// The same, from a log's syscall records: the first injected failure and what followed it.
+    public static func fromLog(_ records: [LogRecord]) -> InjectionReaction? {
+        var reaction: InjectionReaction?
+        for record in records {
+            guard case .syscall(let r) = record, let syscall = Syscall(name: r.name) else { continue }
+            var call = CallRecord(syscall: syscall, args: SyscallArguments(r.args))
+            call.errno = r.errno.flatMap(ErrnoNames.number) ?? 0
+            call.result = r.result ?? 0
+            if reaction == nil {
+                if r.text.hasSuffix("(INJECTED)") && call.failed { reaction = InjectionReaction(logged: call, pid: r.pid, tid: r.tid) }
+            } else if r.pid == reaction?.pid {
+                reaction?.observe(tid: r.tid, call: call, hugePageSize: r.pageSize)
+            }
+        }
+        return reaction
+    }
+
     mutating func observe(tid: Int32, call: CallRecord, hugePageSize: UInt64?) {
         if tid == self.tid && !sawOtherCall && call.syscall.name == callName && call.args == args {
             retries += 1
