@@ -54,6 +54,7 @@ struct TraceCommand: ParsableCommand {
         if pid != nil && !command.isEmpty { throw ValidationError("give either -p PID or a command, not both") }
         if pid == nil && command.isEmpty { throw ValidationError("no command given: maptrace [OPTIONS] -- COMMAND [ARGS...]") }
         if let pid, pid <= 0 { throw UsageError("-p \(pid): a process id is a positive number") }
+        if tracing.pids.count > 1 { throw UsageError("maptrace attaches to one process (and all its threads) at a time: give one -p") }
         if let cpu, cpu < 0 { throw UsageError("--cpu \(cpu): a CPU number is 0 or more") }
         if followSeparately && output == nil {
             Console.error("maptrace: -ff has no effect without -o FILE; the trace goes to stderr")

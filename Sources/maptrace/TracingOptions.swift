@@ -16,7 +16,9 @@ struct TracingOptions: ParsableArguments {
     var quiet = false
 
     @Option(name: [.short, .customLong("pid"), .customLong("attach")], help: ArgumentHelp("Attach to the running process PID and all its threads (no seccomp filter: every system call stops it). Ctrl-C detaches.", valueName: "pid"))
-    var pid: Int32?
+    var pids: [Int32] = []
+
+    var pid: Int32? { pids.last }
 
     @Option(name: .customLong("on-enomem"), help: ArgumentHelp("After the first failure: continue (let the process go on), kill it, or hold it frozen until Enter.", valueName: "action"))
     var onFailure: FailureAction = .continue

@@ -76,6 +76,8 @@ struct StraceOptionsTests {
         #expect(pid.status == 2 && pid.stderr == "maptrace: -p -5: a process id is a positive number\n", "\(pid)")
         let cpu = Fixture.run([maptrace, "--cpu", "-1", "--", "true"])
         #expect(cpu.status == 2 && cpu.stderr == "maptrace: --cpu -1: a CPU number is 0 or more\n", "\(cpu)")
+        let two = Fixture.run([maptrace, "-p", "1", "-p", "2"])
+        #expect(two.status == 2 && two.stderr.hasSuffix("give one -p\n"), "\(two)")
         let version = Fixture.run([maptrace, "-V"])
         #expect(version.status == 0 && version.stdout.hasPrefix("maptrace version "), "\(version)")
         let bad = Fixture.run([maptrace, "-e", "trace=mmapp", "--", "true"])
