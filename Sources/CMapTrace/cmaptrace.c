@@ -289,3 +289,24 @@ int mt_procmap_query(int fd, uint64_t addr, mt_area *out) {
     out->flags = q.vma_flags;
     return 0;
 }
+
+/* user_regs_struct is x86_64's; PTRACE_SET_SYSCALL_INFO is too new to rely on. */
+int mt_set_syscall_number(pid_t tid, long number) {
+    struct user_regs_struct regs;
+    if (ptrace(PTRACE_GETREGS, tid, 0, &regs) != 0) return -errno;
+    regs.orig_rax = (unsigned long long)number;
+    if (ptrace(PTRACE_SETREGS, tid, 0, &regs) != 0) return -errno;
+    return 0;
+}
+
+int mt_set_return_value(pid_t tid, long value) {
+    struct user_regs_struct regs;
+    if (ptrace(PTRACE_GETREGS, tid, 0, &regs) != 0) return -errno;
+    regs.rax = (unsigned long long)value;
+    if (ptrace(PTRACE_SETREGS, tid, 0, &regs) != 0) return -errno;
+    return 0;
+}
+
+int mt_tgkill(pid_t pid, pid_t tid, int sig) {
+    return (int)syscall(SYS_tgkill, pid, tid, sig);
+}

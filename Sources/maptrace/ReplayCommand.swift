@@ -28,7 +28,8 @@ struct ReplayCommand: ParsableCommand {
     @Option(name: .customLong("free-hugepages"), help: "free huge pages when the log starts (default: --hugepages).")
     var freeHugepages: Int?
 
-    @Option(name: .customLong("hugepage-size"), help: ArgumentHelp("The huge page size: 2M (default) or 1G.", valueName: "size"))
+    @Option(name: .customLong("hugepage-size"), help: ArgumentHelp("The huge page size: 2M (default) or 1G.", valueName: "size"),
+            completion: .list(["2M", "1G"]))
     var hugepageSize: String = "2M"
 
     @Option(name: .customLong("rlimit-as"), help: ArgumentHelp("RLIMIT_AS (ulimit -v) in bytes.", valueName: "bytes"))

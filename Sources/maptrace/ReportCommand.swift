@@ -32,16 +32,29 @@ struct ReportCommand: ParsableCommand {
         } else {
             print(ReportText.render(postMortem, all: all))
         }
-        if let svg {
-            do {
-                try MapCountChart.svg(postMortem).write(toFile: svg, atomically: true, encoding: .utf8)
-            } catch {
-                throw MapTraceError.io(path: svg, reason: "cannot write: \(error.localizedDescription)")
-            }
-        }
+        if let svg { try writeChart(MapCountChart.svg(postMortem), to: svg) }
         if let damage = postMortem.damage {
             if json { Console.error("maptrace: \(log): \(damage)") }
             throw ExitCode(1)
+        }
+    }
+
+    /// The SVG to FILE, or one line saying why not (a directory, a missing directory, no right).
+    private func writeChart(_ text: String, to path: String) throws {
+        var st = stat()
+        if stat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFDIR {
+            throw MapTraceError.io(path: path, reason: "is a directory; give a file name for the SVG, e.g. \(path.hasSuffix("/") ? path : path + "/")maps.svg")
+        }
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw MapTraceError.io(path: path, reason: "cannot write the SVG: \(errnoMessage(errno))") }
+        defer { close(fd) }
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw MapTraceError.io(path: path, reason: "cannot write the SVG: \(errnoMessage(errno))") }
+            offset += n
         }
     }
 }

@@ -20,75 +20,127 @@ struct TraceCommand: ParsableCommand {
         127 (command not found), 126 (not executable), 2 (usage) and 1.
         """)
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the trace to FILE instead of stderr.", valueName: "file"))
-    var output: String?
+    @OptionGroup(title: "strace options")
+    var strace: StraceOptions
 
-    @Option(name: .customLong("log"), help: ArgumentHelp("Write the post-mortem log (JSON Lines) to FILE; read it with `maptrace report`.", valueName: "file"))
-    var log: String?
-
-    @Flag(name: .customLong("all"), help: "Print every traced call, not only those on hugetlb memory and the failures.")
-    var all = false
-
-    @Flag(name: .shortAndLong, help: "Print nothing but the diagnoses and the final summary.")
-    var quiet = false
-
-    @Option(name: [.short, .customLong("pid")], help: ArgumentHelp("Attach to the running process PID and all its threads (no seccomp filter: every system call stops it). Ctrl-C detaches.", valueName: "pid"))
-    var pid: Int32?
-
-    @Option(name: .customLong("on-enomem"), help: ArgumentHelp("After the first failure: continue (let the process go on), kill it, or hold it frozen until Enter.", valueName: "continue|kill|hold"))
-    var onFailure: String = "continue"
-
-    @Option(name: .customLong("cpu"), help: ArgumentHelp("Run maptrace and the launched command on this CPU for the whole run.", valueName: "n"))
-    var cpu: Int32?
-
-    @Flag(name: .customLong("no-colocate"), help: "Do not share a CPU with the launched command while it is single-threaded (slower: a ptrace stop costs about 4 times as much across CPUs).")
-    var noColocate = false
-
-    @Flag(name: .customLong("no-status"), help: "No live status line on the terminal.")
-    var noStatus = false
+    @OptionGroup
+    var tracing: TracingOptions
 
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("The command to run, after --.", valueName: "command"))
     var command: [String] = []
 
+    var output: String? { tracing.output }
+    var log: String? { tracing.log }
+    var all: Bool { tracing.all }
+    var quiet: Bool { tracing.quiet }
+    var pid: Int32? { tracing.pid }
+    var onFailure: FailureAction { tracing.onFailure }
+    var cpu: Int32? { tracing.cpu }
+    var noColocate: Bool { tracing.noColocate }
+    var noStatus: Bool { tracing.noStatus }
+
+    /// -ff, or its long form.
+    var followSeparately: Bool { strace.follow >= 2 || strace.outputSeparately }
+
     mutating func validate() throws {
+        if strace.version { return }
+        // Everything from the first argument maptrace does not know is captured: an option
+        // there is one maptrace does not have, not the start of the command.
+        if let first = command.first, first != "--", first.hasPrefix("-"), first.count > 1 {
+            if first == "-h" || first == "--help" { throw CleanExit.helpRequest(TraceCommand.self) }
+            throw UsageError(UnsupportedOption.message(for: first))
+        }
         if command.first == "--" { command.removeFirst() }
         if pid != nil && !command.isEmpty { throw ValidationError("give either -p PID or a command, not both") }
         if pid == nil && command.isEmpty { throw ValidationError("no command given: maptrace [OPTIONS] -- COMMAND [ARGS...]") }
-        if FailureAction(rawValue: onFailure) == nil { throw ValidationError("--on-enomem must be continue, kill or hold") }
+        if let pid, pid <= 0 { throw UsageError("-p \(pid): a process id is a positive number") }
+        if tracing.pids.count > 1 { throw UsageError("maptrace attaches to one process (and all its threads) at a time: give one -p") }
+        if let cpu, cpu < 0 { throw UsageError("--cpu \(cpu): a CPU number is 0 or more") }
+        if followSeparately && output == nil {
+            Console.error("maptrace: -ff has no effect without -o FILE; the trace goes to stderr")
+        }
+        if followSeparately, let output, output.hasPrefix("|") || output.hasPrefix("!") {
+            throw UsageError("-ff writes one file per task and cannot go to a pipe (-o \(output))")
+        }
     }
 
     func run() throws {
+        if strace.version {
+            print("maptrace version \(maptraceVersion)")
+            return
+        }
+        let selection = try strace.selection()
+        for name in selection.untracedNames {
+            Console.error("maptrace: -e trace=\(name): maptrace does not stop \(name) (its filter stops memory calls only); not printed")
+        }
+        let counting = strace.summaryOnly || strace.summary
         let stderrOut = TextOutput(fd: 2)
-        let out = try output.map { try TextOutput(path: $0) } ?? stderrOut
+        let perTask = followSeparately ? output : nil
+        let out = try output.map { perTask == nil ? try TextOutput(path: $0) : stderrOut } ?? stderrOut
         var textOptions = TextSink.Options()
         textOptions.all = all
         textOptions.quiet = quiet
         textOptions.liveStatus = !noStatus
-        let text = TextSink(out: out, console: output == nil ? nil : stderrOut, options: textOptions)
+        textOptions.callsHidden = strace.summaryOnly
+        textOptions.selection = selection
+        textOptions.perTaskBase = perTask
+        textOptions.format.timestamps = strace.timestampStyle
+        textOptions.format.durations = strace.syscallTimes
+        textOptions.format.deviceNumbers = strace.decodeFds >= 2 || selection.deviceNumbers
+        textOptions.format.colour = !TerminalColour.disabledByEnvironment
+        let text = TextSink(out: out, console: output == nil || perTask != nil ? nil : stderrOut, options: textOptions)
         let logWriter = try log.map { try LogWriter(path: $0) }
-        let sink: TraceSink = logWriter.map { SinkGroup([text, $0]) } ?? text
+        let summary = counting ? CallSummary(selection: selection) : nil
+        var sinks: [TraceSink] = [text]
+        if let logWriter { sinks.append(SelectedSink(logWriter, selection: selection)) }
+        if let summary { sinks.append(summary) }
+        let sink: TraceSink = sinks.count == 1 ? text : SinkGroup(sinks)
 
         var options = TraceOptions()
-        options.onFailure = FailureAction(rawValue: onFailure) ?? .continue
+        options.onFailure = onFailure
         options.tracerCPU = cpu
         options.colocate = !noColocate
+        options.injections = selection.injections
+        options.stringLimit = strace.stringLimit
+        options.stackTrace = strace.stackTrace
+        let shownAll = all
+        options.stackFor = { call, huge in
+            selection.shows(call) && (shownAll || selection.selectsExplicitly || huge || call.failed || call.syscall.opensFile)
+        }
         let tracer = Tracer(sink: sink, options: options)
         logWriter?.writeHeader(command: pid.map { ["-p", String($0)] } ?? command, mode: pid == nil ? "launch" : "attach")
         if let pid {
             try tracer.attach(pid)
             Console.error("maptrace: attached to pid \(pid): no seccomp filter can be added to a running process, "
-                  + "so every system call stops it and it runs slower until maptrace detaches (Ctrl-C)")
+                  + "so every system call stops it and it runs slower until maptrace detaches (Ctrl-C)"
+                  + (strace.seccompBPF ? " (--seccomp-bpf is not possible here)" : ""))
         } else {
-            try tracer.launch(command)
+            do {
+                try tracer.launch(command)
+            } catch MapTraceError.commandNotFound(let name) where !name.contains("/") {
+                if let suggestion = Subcommands.closest(to: name) {
+                    throw UsageError("\(name): neither a maptrace subcommand nor a command; did you mean `maptrace \(suggestion)`?")
+                }
+                throw MapTraceError.commandNotFound(name)
+            }
         }
+        // A reader of -o |CMD that quits must not kill maptrace (set after the launch: an
+        // ignored signal would stay ignored in the command).
+        signal(SIGPIPE, SIG_IGN)
         let status = tracer.run()
         text.finish()
         if let fatal = tracer.fatal { throw fatal }
         // The command could not be executed: the child said why in one line, nothing ran.
         if pid == nil && !tracer.commandStarted { throw ExitCode(status) }
         let drifts = text.drifts
-        text.emit(SummaryText.render(tracer.statistics, diagnoses: tracer.diagnosisCount,
-                                     laterFailures: tracer.laterFailureCount, drifts: drifts))
+        if let summary { text.emit(summary.render()) }
+        var summaryText = SummaryText.render(tracer.statistics, diagnoses: tracer.diagnosisCount,
+                                             laterFailures: tracer.laterFailureCount, drifts: drifts)
+        for reaction in tracer.injectionReactions {
+            summaryText += "\n" + SummaryText.injection(reaction, process: tracer.statistics.first { $0.pid == reaction.pid })
+        }
+        text.emit(summaryText)
+        out.close()
         logWriter?.writeSummary(SummaryLogRecord(time: Double(time(nil)), processes: tracer.statistics,
                                                  diagnoses: tracer.diagnosisCount, laterFailures: tracer.laterFailureCount,
                                                  drifts: drifts, exitStatus: status))

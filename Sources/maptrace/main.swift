@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Glibc
 import MapTrace
 
@@ -15,17 +16,55 @@ struct MapTraceCommand: ParsableCommand {
                maptrace replay [OPTIONS] STRACE-LOG...
                maptrace check [-p PID] [--json]
         """,
-        discussion: "The tracing options are listed by `maptrace help trace`; the man page is man/maptrace.1.",
+        discussion: "strace's options work as in strace where they mean something here (-f, -ff -o, -e trace=/status=/inject=, -c, -t, -T, -k, -y, -s, -V); see `man maptrace`.",
         version: maptraceVersion,
         subcommands: [TraceCommand.self, ReportCommand.self, ReplayCommand.self, CheckCommand.self],
         defaultSubcommand: TraceCommand.self)
 }
 
+/// The top-level help: the overview and usage, the trace options (the default subcommand's,
+/// which argument-parser would otherwise show only under `maptrace help trace`), then the
+/// subcommands.
+func topLevelHelp() -> String {
+    let root = MapTraceCommand.helpMessage(columns: nil)
+    let trace = TraceCommand.helpMessage(columns: nil)
+    guard let rootOptions = root.range(of: "\nOPTIONS:"), let subcommands = root.range(of: "\nSUBCOMMANDS:"),
+          let traceStart = trace.range(of: "\nARGUMENTS:") else { return root }
+    let traceSections = trace[traceStart.lowerBound...].replacingOccurrences(
+        of: "  -h, --help              Show help information.",
+        with: "  --version               Show the version (also -V).\n  -h, --help              Show help information.")
+    return String(root[..<rootOptions.lowerBound]) + traceSections.trimmingCharacters(in: .newlines) + "\n"
+        + String(root[subcommands.lowerBound...])
+}
+
+/// argument-parser reads `-p -5` as -p with no value and an option -5: say what is wrong.
+func checkNegativeValues(_ arguments: [String]) throws {
+    let numeric: [String: String] = ["-p": "a process id is a positive number", "--pid": "a process id is a positive number",
+                                     "--attach": "a process id is a positive number",
+                                     "--cpu": "a CPU number is 0 or more", "-s": "the string limit is 0 or more"]
+    for (i, argument) in arguments.enumerated() {
+        if argument == "--" { return }
+        guard let rule = numeric[argument], i + 1 < arguments.count else { continue }
+        let value = arguments[i + 1]
+        if value.hasPrefix("-"), Int(value.dropFirst()) != nil { throw UsageError("\(argument) \(value): \(rule)") }
+    }
+}
+
 func runMain() -> Never {
     do {
-        var command = try MapTraceCommand.parseAsRoot()
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments == ["-h"] || arguments == ["--help"] || arguments == ["help"] {
+            print(topLevelHelp())
+            exit(0)
+        }
+        if arguments.contains(where: { $0.hasPrefix("--generate-completion-script") }) { CompletionRoot.main(arguments) }
+        try checkNegativeValues(arguments)
+        var command = try MapTraceCommand.parseAsRoot(arguments)
         try command.run()
         exit(0)
+    } catch let error as UsageError {
+        Console.error("maptrace: \(error)")
+        exit(2)
     } catch let error as MapTraceError {
         Console.error("maptrace: \(error)")
         exit(error.exitCode)
@@ -35,9 +74,26 @@ func runMain() -> Never {
             if code == .success { MapTraceCommand.exit(withError: error) }
             exit(code.rawValue)
         }
-        // Usage errors exit 2, as most Unix tools do (argument-parser's default is 64).
-        Console.error(MapTraceCommand.fullMessage(for: error))
-        exit(code == .validationFailure ? 2 : code.rawValue)
+        if let message = UsageError.last {
+            Console.error("maptrace: \(message)")
+            exit(2)
+        }
+        // "Unknown option '-X'" (one inside a group of short flags): maptrace's one line.
+        let message = MapTraceCommand.message(for: error)
+        if let match = message.firstMatch(of: #/^Unknown option '([^']+)'/#) {
+            Console.error("maptrace: \(UnsupportedOption.message(for: String(match.1)))")
+            exit(2)
+        }
+        // Usage errors: one line pointing at the right help, exit 2 as most Unix tools do
+        // (argument-parser's default is 64, with the usage after the message).
+        if code == .validationFailure {
+            let subcommand = CommandLine.arguments.dropFirst().first.flatMap { ["report", "replay", "check", "trace"].contains($0) ? $0 : nil }
+            let sentence = message.hasSuffix(".") ? String(message.dropLast()) : message
+            Console.error("maptrace: \(sentence); see maptrace \(subcommand.map { "help \($0)" } ?? "--help")")
+            exit(2)
+        }
+        Console.error("maptrace: \(message)")
+        exit(code.rawValue)
     }
 }
 

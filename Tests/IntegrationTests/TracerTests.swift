@@ -38,7 +38,7 @@ struct TracerTests {
         #expect(Set(tids.values).count == 3, "main, thread and child must show three different pids: \(tids)")
         // The summary counts every hugetlbfs file: 2 in the process (main thread + thread), 1 in the child.
         #expect(result.stderr.contains("hugetlbfs: 2 files opened, 2 mappings made"))
-        #expect(result.stderr.contains("hugetlbfs: 1 files opened, 1 mappings made"))
+        #expect(result.stderr.contains("hugetlbfs: 1 file opened, 1 mapping made"))
         #expect(result.stderr.contains("2 MiB pages: 4 MiB mapped"))
         #expect(mount.files.isEmpty)
     }
@@ -89,16 +89,44 @@ struct TracerTests {
         #expect(result.stderr.contains("maptrace: summary"))
     }
 
-    @Test("on a terminal a one-line live status shows the mapping count against the limit")
+    @Test("on a terminal the program does not write to, a one-line live status shows the mapping count against the limit")
     func liveStatus() {
-        // script(1) gives maptrace a terminal; the status line is redrawn in place with \r and ESC[K
-        let result = Fixture.run(["script", "-qec", "\(maptrace) -- /bin/sh -c 'for i in 1 2 3 4 5 6 7 8; do sleep 0.1; /bin/true; done'", "/dev/null"])
+        // script(1) gives maptrace a terminal; the status line is redrawn in place with \r and ESC[K.
+        // The program sends its own output elsewhere, so the line cannot mix with it.
+        let result = Fixture.run(["script", "-qec", "\(maptrace) -- /bin/sh -c 'exec >/dev/null 2>&1; for i in 1 2 3 4 5 6 7 8; do sleep 0.1; /bin/true; done'", "/dev/null"])
         #expect(result.status == 0, "\(result.stdout)")
         let max = (try? Fixture.readFile("/proc/sys/vm/max_map_count"))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
         #expect(result.stdout.contains("\r\u{1B}[Kmaptrace: pid "))
         #expect(result.stdout.contains("/\(max)  hugetlbfs files 0  mapped 0 bytes"))
         let piped = Fixture.run([maptrace, "-q", "--", "/bin/true"])
         #expect(!piped.stderr.contains("\u{1B}[K"), "no status line when stderr is not a terminal")
+    }
+
+    @Test("a program writing to the same terminal never has its lines glued to a status line, and sees each trace line at once")
+    func noGluedLines() {
+        let script = "for i in 1 2 3 4 5 6; do sleep 0.1; /bin/true; echo program-line-$i; done"
+        let result = Fixture.run(["script", "-qec", "\(maptrace) --all -e trace=execve -- /bin/sh -c '\(script)'", "/dev/null"])
+        #expect(result.status == 0, "\(result)")
+        #expect(!result.stdout.contains("\u{1B}[K"), "no status while the program writes to the terminal: \(result.stdout)")
+        let lines = result.stdout.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n").map(String.init)
+        for i in 1...6 { #expect(lines.contains("program-line-\(i)"), "program-line-\(i) glued or missing: \(result.stdout)") }
+        // each execve line comes before the program's line that follows it: nothing was held back
+        let execs = lines.indices.filter { lines[$0].contains("execve(\"/bin/true\"") }
+        let programLines = lines.indices.filter { lines[$0].hasPrefix("program-line-") }
+        #expect(execs.count == 6 && zip(execs, programLines).allSatisfy { $0 < $1 }, "\(result.stdout)")
+    }
+
+    @Test("colour on a terminal marks the errno and the cause; NO_COLOR and a pipe turn it off")
+    func colour() {
+        let command = "\(maptrace) -e inject=mmap:error=ENOMEM:when=3 -- /bin/true"
+        // swift test itself sets NO_COLOR=1 for what it runs; an empty NO_COLOR means unset
+        let coloured = Fixture.run(["script", "-qec", command, "/dev/null"], environment: ["NO_COLOR": ""])
+        #expect(coloured.stdout.contains("= -1 \u{1B}[31m\u{1B}[1mENOMEM\u{1B}[0m"), "\(coloured.stdout)")
+        #expect(coloured.stdout.contains("\u{1B}[31m\u{1B}[1minjected\u{1B}[0m"), "\(coloured.stdout)")
+        let plain = Fixture.run(["script", "-qec", command, "/dev/null"], environment: ["NO_COLOR": "1"])
+        #expect(plain.stdout.contains("ENOMEM") && !plain.stdout.contains("\u{1B}[31m"), "\(plain.stdout)")
+        let piped = Fixture.run([maptrace, "-e", "inject=mmap:error=ENOMEM:when=3", "--", "/bin/true"], environment: ["NO_COLOR": ""])
+        #expect(piped.stderr.contains("ENOMEM") && !piped.stderr.contains("\u{1B}["), "\(piped.stderr)")
     }
 
     @Test("the exit status is the command's, and 128+N when signal N killed it")

@@ -53,6 +53,13 @@ int mt_clear_clone_untraced(pid_t pid, int is_clone3, uint64_t clone_args);
  * apiece, empty when no symbol covers it. Returns the number of frames, or -1. */
 int mt_backtrace(pid_t tid, uint64_t *ips, char *names, size_t name_size, int max);
 
+/* Fault injection at a syscall stop (x86_64): the call number (orig_rax; -1 makes the kernel
+ * skip the call) at the entry stop, the return value (rax) at the exit stop. 0 or -errno. */
+int mt_set_syscall_number(pid_t tid, long number);
+int mt_set_return_value(pid_t tid, long value);
+/* tgkill(2): a signal to one thread (GNU-only declaration). */
+int mt_tgkill(pid_t pid, pid_t tid, int sig);
+
 /* Reads from the tracee's memory; -errno on failure. */
 ssize_t mt_read_string(pid_t pid, uint64_t addr, char *buf, size_t size);
 ssize_t mt_read_mem(pid_t pid, uint64_t addr, void *buf, size_t size);

@@ -60,6 +60,16 @@ public struct CallRecord: Sendable {
     public var resultPath: String?
     /// The thread died inside the call: strace prints its result as "?".
     public var neverReturned = false
+    /// The result was injected (`-e inject=`): the call never ran; strace prints "(INJECTED)".
+    public var injected = false
+    /// When the call entered (seconds since the epoch) and how long it took, entry stop to exit
+    /// stop: for -t/-r/-T and -c. Zero when not measured.
+    public var entryTime: Double = 0
+    public var duration: Double = 0
+    /// The calling thread's stack at the exit stop (-k), innermost first.
+    public var stack: [String]?
+    /// -s N: execve's argument strings longer than N are cut, as strace cuts them.
+    public var stringLimit: Int?
 
     public init(syscall: Syscall, args: SyscallArguments) {
         self.syscall = syscall

@@ -26,8 +26,12 @@ public enum CallText {
     static func result(_ call: CallRecord) -> String {
         if call.neverReturned { return "?" }
         if call.failed {
-            return "-1 \(errnoName(call.errno)) (\(errnoMessage(call.errno)))"
+            return "-1 \(errnoName(call.errno)) (\(errnoMessage(call.errno)))" + (call.injected ? " (INJECTED)" : "")
         }
+        return value(call) + (call.injected ? " (INJECTED)" : "")
+    }
+
+    private static func value(_ call: CallRecord) -> String {
         switch call.syscall {
         case .mmap, .mremap, .brk, .shmat:
             return hex(UInt64(bitPattern: call.result))

@@ -2,7 +2,7 @@
 
 func renderExecArguments(_ call: CallRecord) -> String {
     let a = call.args
-    let argv = call.argv.map { "[" + $0.map { quoted($0, address: 0) }.joined(separator: ", ") + "]" }
+    let argv = call.argv.map { "[" + $0.map { argument($0, limit: call.stringLimit) }.joined(separator: ", ") + "]" }
     switch call.syscall {
     case .execve:
         return "\(quoted(call.string, address: a[0])), \(argv ?? hex(a[1])), \(pointer(a[2]))"
@@ -11,4 +11,11 @@ func renderExecArguments(_ call: CallRecord) -> String {
     default:
         return ""
     }
+}
+
+/// An argv string; with -s N, cut after N bytes and marked `...` as strace marks it (file names,
+/// as in strace, are never cut).
+private func argument(_ text: String, limit: Int?) -> String {
+    guard let limit, text.utf8.count > limit else { return quoted(text, address: 0) }
+    return quoted(String(decoding: text.utf8.prefix(limit), as: UTF8.self), address: 0) + "..."
 }

@@ -18,6 +18,8 @@ public enum Cause: String, Codable, CaseIterable, Sendable {
     case badRange = "bad_range"
     case kernelMemory = "kernel_memory"
     case sealed
+    /// The error was injected (`-e inject=`): no kernel limit was involved.
+    case injected
     case unknown
 
     /// The order in which the kernel meets the limits (CAUSES.md §2): when several are exceeded

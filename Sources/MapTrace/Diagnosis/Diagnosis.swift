@@ -68,8 +68,9 @@ public func diagnose(_ call: FailedCall, snapshot: Snapshot, context: TraceConte
     let comm = snapshot.process?.comm.nilIfEmpty
     let pattern = TracePattern.describe(context, call: call)
     if call.text.contains("(INJECTED)") {
-        return Diagnosis(call: call, comm: comm, cause: .unknown, certainty: .confirmed,
-                         evidence: Evidence(values: [], sentence: "the error was injected by fault injection: no limit was involved"),
+        return Diagnosis(call: call, comm: comm, cause: .injected, certainty: .confirmed,
+                         evidence: Evidence(values: [], sentence: "\(ErrorNumber.name(call.errno)) was injected by -e inject: "
+                                            + "the call never ran and no kernel limit was involved"),
                          ruledOut: [], alsoExceeded: [], fix: [], pattern: pattern, setBy: nil)
     }
     var findings: [Finding] = []

@@ -21,7 +21,7 @@ enum PreflightText {
             limits.append(mount.mount.sizeLimit.map { "size= \(Quantity.bytes($0))" } ?? "no size=")
             if let statfs = mount.statfs, statfs.hasSizeLimit { limits.append("\(statfs.blocksFree)/\(statfs.blocks) pages free") }
             if let inodes = mount.mount.inodeLimit { limits.append("nr_inodes= \(inodes)") }
-            limits.append("\(mount.fileCount) files holding \(Quantity.bytes(mount.allocatedBytes))")
+            limits.append("\(plural(mount.fileCount, "file")) holding \(Quantity.bytes(mount.allocatedBytes))")
             lines.append("  \(mount.mountPoint): " + limits.joined(separator: ", "))
         }
         let stale = snapshot.staleFiles

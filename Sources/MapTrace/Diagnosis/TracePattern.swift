@@ -16,7 +16,7 @@ enum TracePattern {
                 parts.append("\(mappings) mappings of \(Quantity.bytes(size)) pages, \(Quantity.bytes(perMapping)) each on average")
             }
         } else if mappings > 0 {
-            parts.append("\(mappings) mappings")
+            parts.append(plural(mappings, "mapping"))
         }
         parts.append("\(Quantity.bytes(context.hugetlbBytesMapped)) mapped")
         var line = prefix + ": " + parts.joined(separator: ", ")

@@ -11,7 +11,7 @@ public enum SummaryText {
             var end = ""
             if let status = p.exitStatus { end = ": exited with \(status)" } else if let sig = p.killedBy { end = ": killed by \(sig)" }
             lines.append("  pid \(p.pid) (\(command))\(end)")
-            lines.append("    hugetlbfs: \(p.hugetlbfsFilesOpened) files opened, \(p.hugetlbMappings) mappings made")
+            lines.append("    hugetlbfs: \(plural(p.hugetlbfsFilesOpened, "file")) opened, \(plural(p.hugetlbMappings, "mapping")) made")
             for (size, bytes) in p.bytesMappedByPageSize.sorted(by: { $0.key < $1.key }) {
                 lines.append("    \(Quantity.bytes(size)) pages: \(Quantity.bytes(bytes)) mapped")
             }
@@ -32,4 +32,39 @@ public enum SummaryText {
         lines.append(tail)
         return lines.joined(separator: "\n")
     }
+
+    /// What the program did after its first injected failure: retried, went on, ended.
+    public static func injection(_ r: InjectionReaction, process: ProcessStatistics?) -> String {
+        var line = "  injected: \(r.callName) \(errnoName(r.errnoValue)) into pid \(r.tid)"
+            + (r.occurrence > 0 ? " at its \(ordinal(r.occurrence)) \(r.callName) (-e \(r.ruleText))" : "") + "; the program "
+        var reactions: [String] = []
+        if r.retries > 0 {
+            reactions.append("retried the same call \(plural(r.retries, "time"))" + (r.retrySucceeded ? " (it then succeeded)" : ""))
+        }
+        if r.moreMappings > 0 {
+            reactions.append("went on and made \(plural(r.moreMappings, "more mapping"))"
+                             + (r.moreHugetlbMappings > 0 ? " (\(r.moreHugetlbMappings) on hugetlb)" : ""))
+        } else {
+            reactions.append("made no more mappings")
+        }
+        if let status = process?.exitStatus {
+            reactions.append("exited with \(status)")
+        } else if let sig = process?.killedBy {
+            reactions.append("was killed by \(sig)")
+        } else {
+            reactions.append("was still running")
+        }
+        line += reactions.dropLast().joined(separator: ", ") + (reactions.count > 1 ? " and " : "") + (reactions.last ?? "")
+        return line
+    }
+
+    static func ordinal(_ n: Int) -> String {
+        let suffix = (n % 100 >= 11 && n % 100 <= 13) ? "th" : [1: "st", 2: "nd", 3: "rd"][n % 10] ?? "th"
+        return "\(n)\(suffix)"
+    }
+}
+
+/// "1 file", "2 files".
+public func plural(_ count: Int, _ noun: String) -> String {
+    "\(count) \(noun)\(count == 1 ? "" : "s")"
 }

@@ -1,21 +1,27 @@
 import Glibc
 
-/// A buffered writer to an fd. Lines are flushed when the buffer fills, when a fifth of a
-/// second has passed, and before maptrace holds a process or exits.
+/// A writer to an fd: each line is written as soon as it is given (one write(2) per line), so
+/// the trace shows a call while the program is still running, whatever the output is.
 public final class TextOutput {
     let fd: Int32
-    private var buffer: [UInt8] = []
-    private var lastFlush = 0.0
     /// Whether a live status line is currently drawn on this fd (a terminal).
     private var statusShown = false
+    /// `-o |CMD`: the shell reading the trace, waited for at `close`.
+    private var reader: pid_t = 0
 
     public init(fd: Int32) {
         self.fd = fd
-        buffer.reserveCapacity(1 << 16)
     }
 
-    /// Opens FILE for the text output, truncating it, as strace's -o does.
+    /// Opens FILE for the text output, truncating it, as strace's -o does; `|CMD` or `!CMD`
+    /// pipes it into CMD run by /bin/sh, as strace does.
     public convenience init(path: String) throws {
+        if let first = path.first, first == "|" || first == "!" {
+            let (fd, pid) = try TextOutput.pipe(to: String(path.dropFirst()))
+            self.init(fd: fd)
+            reader = pid
+            return
+        }
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw MapTraceError.io(path: path, reason: errnoMessage(errno)) }
         self.init(fd: fd)
@@ -25,33 +31,40 @@ public final class TextOutput {
 
     public func line(_ text: String) {
         clearStatus()
-        buffer.append(contentsOf: text.utf8)
-        buffer.append(0x0A)
-        let now = Clock.monotonic()
-        if buffer.count >= 1 << 15 || now - lastFlush > 0.2 { flush() }
+        write(text + "\n")
+    }
+
+    /// Several lines at once (a diagnosis): one write.
+    public func text(_ text: String) {
+        clearStatus()
+        write(text.hasSuffix("\n") ? text : text + "\n")
     }
 
     /// Draws a one-line status in place (terminals only).
     public func status(_ text: String) {
-        flush()
-        write(fd, "\r\u{1B}[K" + text)
+        write("\r\u{1B}[K" + text)
         statusShown = true
     }
 
     public func clearStatus() {
         guard statusShown else { return }
         statusShown = false
-        write(fd, "\r\u{1B}[K")
+        write("\r\u{1B}[K")
     }
 
-    public func flush() {
-        lastFlush = Clock.monotonic()
-        guard !buffer.isEmpty else { return }
-        buffer.withUnsafeBytes { writeAll($0) }
-        buffer.removeAll(keepingCapacity: true)
+    /// Nothing is held back; kept for callers that mark where output must be complete.
+    public func flush() {}
+
+    /// Closes a pipe to `-o |CMD` and waits for CMD to read everything.
+    public func close() {
+        guard reader > 0 else { return }
+        _ = Glibc.close(fd)
+        var status: Int32 = 0
+        while waitpid(reader, &status, 0) < 0 && errno == EINTR {}
+        reader = 0
     }
 
-    private func write(_ fd: Int32, _ text: String) {
+    private func write(_ text: String) {
         var text = text
         text.withUTF8 { writeAll(UnsafeRawBufferPointer($0)) }
     }
@@ -65,5 +78,39 @@ public final class TextOutput {
         }
     }
 
-    deinit { flush() }
+    /// Starts `/bin/sh -c CMD` reading a pipe; returns the pipe's write end and the shell's pid.
+    private static func pipe(to command: String) throws -> (Int32, pid_t) {
+        var ends: [Int32] = [0, 0]
+        guard Glibc.pipe(&ends) == 0 else { throw MapTraceError.io(path: "|" + command, reason: errnoMessage(errno)) }
+        // Neither end may leak into the traced command (the reader's copy is dup'ed onto its stdin).
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, ends[0], 0)
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("sh"), strdup("-c"), strdup(command), nil]
+        defer { for p in argv { free(p) } }
+        let rc = posix_spawn(&pid, "/bin/sh", &actions, nil, argv, environ)
+        _ = Glibc.close(ends[0])
+        guard rc == 0 else {
+            _ = Glibc.close(ends[1])
+            throw MapTraceError.io(path: "|" + command, reason: errnoMessage(rc))
+        }
+        return (ends[1], pid)
+    }
+}
+
+/// Whether a traced process writes to the terminal maptrace draws its status on: its fd 1 or 2
+/// is that same terminal device.
+enum TerminalSharing {
+    static func writes(pid: Int32, to fd: Int32) -> Bool {
+        var ours = stat()
+        guard fstat(fd, &ours) == 0 else { return true }
+        for theirs in [1, 2] {
+            var st = stat()
+            if stat("/proc/\(pid)/fd/\(theirs)", &st) == 0 && st.st_rdev == ours.st_rdev && st.st_ino == ours.st_ino { return true }
+        }
+        return false
+    }
 }

@@ -3,7 +3,7 @@ public enum ReplayText {
     public static func render(_ result: ReplayResult, log: StraceLog) -> String {
         var lines: [String] = []
         let files = log.files.count == 1 ? log.files[0] : "\(log.files.count) files (\(log.files.joined(separator: ", ")))"
-        lines.append("maptrace replay: \(files): \(result.callsReplayed) call\(result.callsReplayed == 1 ? "" : "s") replayed"
+        lines.append("maptrace replay: \(files): \(plural(result.callsReplayed, "call")) replayed"
                      + (log.timeFormat.map { ", strace -\($0) times" } ?? ""))
         if let failure = result.failure {
             let place = log.files.count > 1 ? "\(log.files[failure.file]):\(failure.line)" : "line \(failure.line)"

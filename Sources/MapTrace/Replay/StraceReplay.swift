@@ -181,7 +181,8 @@ struct StraceReplayer {
     }
 
     mutating func finish(_ log: StraceLog) -> ReplayResult {
-        let annotated = annotated ?? false
+        // (a trace whose calls were all off hugetlbfs shows no maps=, but ends with maptrace's summary)
+        let annotated = annotated == true || log.issues.contains { $0.message.contains("not in strace notation: maptrace: summary") }
         if annotated {
             result.notes.append("this is maptrace's own trace: the counts are the live run's (maps=N/M), "
                                 + "and its diagnosis and summary lines were skipped")

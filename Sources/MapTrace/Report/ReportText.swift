@@ -40,6 +40,9 @@ public enum ReportText {
         if let summary {
             lines.append(SummaryText.render(summary.processes, diagnoses: summary.diagnoses,
                                             laterFailures: summary.laterFailures, drifts: summary.drifts))
+            if let reaction = InjectionReaction.fromLog(log.records) {
+                lines.append(SummaryText.injection(reaction, process: summary.processes.first { $0.pid == reaction.pid }))
+            }
             lines.append("  exit status \(summary.exitStatus)")
         } else {
             lines.append("maptrace: the log has no summary: the run did not end normally (maptrace was killed, or is still running)")

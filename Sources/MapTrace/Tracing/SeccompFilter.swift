@@ -17,7 +17,7 @@ final class SeccompFilter {
         var rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SeccompFilter.trace(foreignArchCode))
         guard rc == 0 else { throw MapTraceError.seccomp("seccomp_attr_set: \(errnoName(-rc))") }
         for call in Syscall.allCases {
-            let nr = SeccompFilter.number(of: call)
+            let nr = SeccompFilter.number(of: call.name)
             guard nr != __NR_SCMP_ERROR else { throw MapTraceError.seccomp("unknown system call \(call.name)") }
             if call == .prctl {
                 // only PR_SET_VMA (naming anonymous memory) changes areas; every other prctl runs untraced
@@ -43,13 +43,14 @@ final class SeccompFilter {
 
     deinit { mt_bpf_free(&program) }
 
-    /// x86_64 numbers of calls newer than the libseccomp of Debian 12 (2.5.4) knows.
-    private static let newerCalls: [Syscall: Int32] = [.mseal: 462]
+    /// Calls newer than the libseccomp a distribution ships (Debian 12's 2.5.4 predates mseal,
+    /// Linux 6.10): their x86_64 numbers, from arch/x86/entry/syscalls/syscall_64.tbl.
+    private static let newerCalls: [String: Int32] = ["mseal": 462]
 
-    /// The call's x86_64 number, from libseccomp or, for newer calls, from the kernel's table.
-    static func number(of call: Syscall) -> Int32 {
-        let nr = seccomp_syscall_resolve_name(call.name)
-        return nr == __NR_SCMP_ERROR ? newerCalls[call] ?? nr : nr
+    /// The call's x86_64 number, from libseccomp or, for a call it does not know yet, the table.
+    static func number(of name: String) -> Int32 {
+        let nr = seccomp_syscall_resolve_name(name)
+        return nr == __NR_SCMP_ERROR ? newerCalls[name] ?? nr : nr
     }
 
     var instructionCount: Int { Int(program.len) }
@@ -62,7 +63,7 @@ struct SyscallNumbers {
     init() {
         var table = [Syscall?](repeating: nil, count: 512)
         for call in Syscall.allCases {
-            let nr = Int(SeccompFilter.number(of: call))
+            let nr = Int(SeccompFilter.number(of: call.name))
             if nr >= 0 && nr < table.count { table[nr] = call }
         }
         byNumber = table

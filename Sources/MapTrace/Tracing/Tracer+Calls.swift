@@ -28,6 +28,7 @@ extension Tracer {
         }
         guard let call = Syscall(rawValue: code) else { resume(thread); return }
         begin(thread, call: call, args: SyscallArguments(info.seccomp.args))
+        callEntered(thread)
         resume(thread)
     }
 
@@ -41,11 +42,13 @@ extension Tracer {
                 thread.pending = nil
                 let rval = Int64(info.exit.rval)
                 if info.exit.is_error != 0 { call.errno = Int32(truncatingIfNeeded: -rval) } else { call.result = rval }
+                callExited(thread, &call)
                 finish(thread, call: call, hugePageSize: thread.pendingHugePageSize)
             }
         case Tracer.opEntry where !filtered:
             if info.arch == Tracer.x86_64Arch, let call = numbers.call(UInt64(info.entry.nr)) {
                 begin(thread, call: call, args: SyscallArguments(info.entry.args))
+                callEntered(thread)
             }
         default:
             break
@@ -160,7 +163,7 @@ extension Tracer {
         let event = SyscallEvent(time: now, pid: pid, tid: thread.tid, call: call, hugePageSize: huge,
                                  mapCount: process.space.count, maxMapCount: maxMapCount,
                                  hugetlbMapCount: process.space.hugetlbCount, refused: refused)
-        if memoryCall.needsDiagnosis(effect) {
+        if call.injected ? call.failed : memoryCall.needsDiagnosis(effect) {
             failure(thread, event: event)
         } else if sink.wants(touchesHugetlb: huge != nil, failed: refused) {
             sink.handle(.syscall(event))

@@ -60,6 +60,7 @@ extension Tracer {
     /// A thread or process is gone.
     func threadEnded(_ tid: Int32, status: Int32) {
         guard let thread = threads.removeValue(forKey: tid) else { return }
+        injector?.forget(tid: tid)
         let process = thread.process
         process.threads.remove(tid)
         let exited = mt_wifexited(status) != 0

@@ -19,6 +19,14 @@ public struct TraceOptions: Sendable {
     public var colocate = true
     /// How often the model is compared with /proc/PID/maps, in seconds.
     public var resyncInterval: Double = 1.0
+    /// `-e inject=` rules (see FaultInjection).
+    public var injections: [InjectionRule] = []
+    /// -k: the stack of every call that the text shows, read at its exit stop; `stackFor`
+    /// says which calls those are.
+    public var stackTrace = false
+    public var stackFor: (@Sendable (CallRecord, _ touchesHugetlb: Bool) -> Bool)?
+    /// -s N for execve's argument strings.
+    public var stringLimit: Int?
     public init() {}
 }
 
@@ -61,6 +69,7 @@ public final class Tracer {
     let defaultHugePageSize = MountTable.defaultHugePageSize()
     var placement = CPUPlacement()
     var warnedUntraced = false
+    lazy var injector: FaultInjector? = options.injections.isEmpty ? nil : FaultInjector(rules: options.injections)
 
     static let seizeOptions: UInt64 =
         UInt64(PTRACE_O_TRACESYSGOOD.rawValue) | UInt64(PTRACE_O_TRACECLONE.rawValue)

@@ -48,12 +48,13 @@ struct DiagnoseTests {
         #expect(diagnosis.evidence.sentence.contains("hugepage_pool"))
     }
 
-    @Test("an injected failure is never explained as a limit")
+    @Test("an injected failure is never explained as a limit: its cause is injected, confirmed")
     func injectedFailure() {
         var call = Fixture.classicCall()
         call.text += " (INJECTED)"
         let diagnosis = diagnose(call, snapshot: Fixture.classicSnapshot(), context: Fixture.classicContext())
-        #expect(diagnosis.cause == .unknown)
+        #expect(diagnosis.cause == .injected && diagnosis.certainty == .confirmed)
+        #expect(diagnosis.fix.isEmpty && diagnosis.alsoExceeded.isEmpty)
         #expect(diagnosis.evidence.sentence.contains("injected"))
     }
 

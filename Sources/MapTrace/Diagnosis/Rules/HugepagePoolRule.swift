@@ -46,7 +46,7 @@ public struct HugepagePoolRule: CauseRule {
         let pages = stale.reduce(0) { $0 + $1.pages }
         let names = stale.prefix(3).map(\.path).joined(separator: ", ")
         let more = stale.count > 3 ? " and \(stale.count - 3) more" : ""
-        return ["\(stale.count) stale files no process maps pin \(pages) of \(pool.total) pages: \(names)\(more)"]
+        return ["\(plural(stale.count, "stale file")) no process maps pin \(pages) of \(pool.total) pages: \(names)\(more)"]
     }
 
     /// Delete stale files first when they free enough pages; otherwise grow the pool by the deficit.

@@ -28,7 +28,7 @@ public struct HugetlbfsInodesRule: CauseRule {
             cause: cause, certainty: used >= limit ? .confirmed : .likely,
             values: [EvidenceValue("inodes_used", used), EvidenceValue("nr_inodes", limit)],
             sentence: "hugetlbfs nr_inodes= on \(mount.mountPoint) [\(limit)] is too low: \(used) inodes in use "
-                + "(\(mount.fileCount) files, \(mount.directoryCount) directories and the root), "
+                + "(\(plural(mount.fileCount, "file")), \(mount.directoryCount == 1 ? "1 directory" : "\(mount.directoryCount) directories") and the root), "
                 + "\(call.syscall) needed one more",
             details: used >= limit ? [] : ["the count read afterwards is below the limit: files were removed meanwhile"],
             fix: [
