@@ -25,11 +25,15 @@ public struct ProcessMemory: Sendable {
         var effect = CallEffect()
         let a = call.args
         if call.failed {
-            if call.syscall.changesAreasInSteps, let range = call.range {
-                space.markUnsure(start: range.start, length: range.length)
-            } else if call.syscall == .mlockall {
-                effect.changedEverything = true
+            // Calls change areas one after another and can fail after changing some (a hole
+            // in the range, a split refused at the limit); munmap, a MAP_FIXED mmap and a
+            // move split the areas at the range's edges before they find a sealed one.
+            if let range = call.range { space.markUnsure(start: range.start, length: range.length) }
+            if call.syscall == .mmap, a[3] & (CallBits.mapFixed | CallBits.mapFixedNoReplace) != 0 {
+                space.markUnsure(start: a[0], length: a[1])
             }
+            if call.syscall == .mremap, a[3] & CallBits.mremapFixed != 0 { space.markUnsure(start: a[4], length: a[2]) }
+            if call.syscall == .mlockall { effect.changedEverything = true }
             return effect
         }
         switch call.syscall {
@@ -189,17 +193,6 @@ public struct ProcessMemory: Sendable {
             }
         case Advice.unmergeable: return set([], clear: .mergeable)
         default: return nil
-        }
-    }
-}
-
-extension Syscall {
-    /// Calls that change areas one after another and can fail after changing some
-    /// (a hole in the range, a split refused at the map count limit).
-    var changesAreasInSteps: Bool {
-        switch self {
-        case .mprotect, .pkey_mprotect, .madvise, .mlock, .mlock2, .munlock, .mbind, .prctl: true
-        default: false
         }
     }
 }
