@@ -89,7 +89,11 @@ struct TraceCommand: ParsableCommand {
         textOptions.format.deviceNumbers = strace.decodeFds >= 2 || selection.deviceNumbers
         textOptions.format.colour = !TerminalColour.disabledByEnvironment
         let text = TextSink(out: out, console: output == nil || perTask != nil ? nil : stderrOut, options: textOptions)
+        if let output, let log, OutputFile.sameFile(output, log) {
+            throw MapTraceError.io(path: log, reason: "-o and --log name the same file; give two files")
+        }
         let logWriter = try log.map { try LogWriter(path: $0) }
+        defer { logWriter?.close() }
         let summary = counting ? CallSummary(selection: selection) : nil
         var sinks: [TraceSink] = [text]
         if let logWriter { sinks.append(SelectedSink(logWriter, selection: selection)) }
@@ -140,10 +144,19 @@ struct TraceCommand: ParsableCommand {
             summaryText += "\n" + SummaryText.injection(reaction, process: tracer.statistics.first { $0.pid == reaction.pid })
         }
         text.emit(summaryText)
+        // An output that could not be written is said in the summary, and a run whose program
+        // exited 0 then exits 1, so that a script sees the loss.
+        func lostOutputs() -> [String] {
+            [output.flatMap { path in out.failure.map { "\(path): \($0)" } },
+             logWriter.flatMap { w in w.failure.map { "\(w.path): \($0)" } }].compactMap { $0 }
+        }
+        let lost = lostOutputs()
+        if !lost.isEmpty { text.emit(lost.map { "  output lost: \($0)" }.joined(separator: "\n")) }
         out.close()
         logWriter?.writeSummary(SummaryLogRecord(time: Double(time(nil)), processes: tracer.statistics,
                                                  diagnoses: tracer.diagnosisCount, laterFailures: tracer.laterFailureCount,
                                                  drifts: drifts, exitStatus: status))
-        throw ExitCode(status)
+        logWriter?.close()
+        throw ExitCode(status == 0 && !lostOutputs().isEmpty ? 1 : status)
     }
 }
