@@ -53,8 +53,22 @@ public final class LogWriter: TraceSink {
 
     public func status(_ status: LiveStatus) {}
 
-    /// A syscall record (the bulk of a log), with the keys of `SyscallLogRecord` in snake_case.
+    /// A syscall record (the bulk of a log), with the keys of `SyscallLogRecord` in snake_case:
+    /// the common memory calls through the fast path, the others through `JSONLine`.
     private func writeSyscall(_ e: SyscallEvent, later: Bool?) {
+        if fast.format(e, later: later) {
+            fast.bytes.withUnsafeBytes { file.append($0) }
+            return
+        }
+        writeLine(SyscallRecordBytes.general(e, later: later))
+    }
+
+    private var fast = SyscallRecordBytes()
+}
+
+extension SyscallRecordBytes {
+    /// The general path: every call, through `CallFields`, `CallText` and `JSONLine`.
+    static func general(_ e: SyscallEvent, later: Bool?) -> [UInt8] {
         var line = JSONLine()
         line.field("type", "syscall")
         line.field("time", e.time)
@@ -74,8 +88,11 @@ public final class LogWriter: TraceSink {
         line.field("hugetlb_map_count", e.hugetlbMapCount)
         line.field("refused", e.refused)
         line.field("later", later)
-        writeLine(line.finish())
+        return line.finish()
     }
+}
+
+extension LogWriter {
 
     private func write<T: Encodable>(_ value: T) {
         guard var data = try? encoder.encode(value) else { return }
