@@ -57,13 +57,13 @@ public final class LogWriter: TraceSink {
     /// the common memory calls through the fast path, the others through `JSONLine`.
     private func writeSyscall(_ e: SyscallEvent, later: Bool?) {
         if fast.format(e, later: later) {
-            fast.bytes.withUnsafeBytes { file.append($0) }
+            file.append(fast.bytes)
             return
         }
         writeLine(SyscallRecordBytes.general(e, later: later))
     }
 
-    private var fast = SyscallRecordBytes()
+    private let fast = SyscallRecordBytes()
 }
 
 extension SyscallRecordBytes {

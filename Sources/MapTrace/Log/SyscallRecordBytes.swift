@@ -4,8 +4,14 @@
 /// about 10 µs a record, most of what `--log` added to a run. The bytes are exactly those of the
 /// general path (a unit test holds the two together); flags are rendered by the general code
 /// once per distinct value and kept.
-struct SyscallRecordBytes {
-    private(set) var bytes: [UInt8] = []
+final class SyscallRecordBytes {
+    /// The record being made: written through a pointer into one buffer allocated once, with no
+    /// bounds, capacity or uniqueness checks per byte (a record is at most a few KiB: its one
+    /// string of any length, an fd path, is limited to `longestPath` below).
+    private let base: UnsafeMutablePointer<UInt8>
+    private(set) var count = 0
+    private static let capacity = 1 << 16
+    private static let longestPath = 8192
     private var protCache: [UInt64: RenderedFlags] = [:]
     private var mapFlagsCache: [UInt64: RenderedFlags] = [:]
     private static let cacheLimit = 256
@@ -17,24 +23,35 @@ struct SyscallRecordBytes {
         var names: [UInt8]
     }
 
-    init() { bytes.reserveCapacity(1024) }
+    init() { base = .allocate(capacity: Self.capacity) }
+
+    deinit { base.deallocate() }
+
+    /// The record's bytes, valid until the next `format`.
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 
     /// Formats the record of E into `bytes`. False for a call this fast path does not cover
     /// (the caller then uses the general one).
-    mutating func format(_ e: SyscallEvent, later: Bool?) -> Bool {
+    func format(_ e: SyscallEvent, later: Bool?) -> Bool {
         let call = e.call
+        // the names as constants: `Syscall.name` goes through reflection (String(describing:))
+        let name: StaticString
         switch call.syscall {
-        case .mmap, .munmap, .mprotect, .brk: break
+        case .mmap: name = "mmap"
+        case .munmap: name = "munmap"
+        case .mprotect: name = "mprotect"
+        case .brk: name = "brk"
         default: return false
         }
-        guard call.string == nil, call.resultPath == nil else { return false }
+        guard call.string == nil, call.resultPath == nil,
+              (call.fdPath?.utf8.count ?? 0) <= Self.longestPath else { return false }
         let a = call.args
-        bytes.removeAll(keepingCapacity: true)
+        count = 0
         raw(#"{"type":"syscall","time":"#)
-        raw(e.time.description)
+        JSONLine.seconds(e.time) { (base + count).update(from: $0.baseAddress!, count: $0.count); count += $0.count }
         raw(#","pid":"#); int(Int64(e.pid))
         raw(#","tid":"#); int(Int64(e.tid))
-        raw(#","name":""#); raw(call.syscall.name)
+        raw(#","name":""#); raw(name)
         raw(#"","args":["#)
         uint(a.a0); comma(); uint(a.a1); comma(); uint(a.a2); comma(); uint(a.a3); comma(); uint(a.a4); comma(); uint(a.a5)
         raw(#"],"fields":{"#)
@@ -44,22 +61,22 @@ struct SyscallRecordBytes {
             let prot = flags(a.a2, prot: true), mapFlags = flags(a.a3, prot: false)
             raw(#""addr":"#); int(Int64(bitPattern: a.a0))
             raw(#","fd":"#); int(Int64(Int32(truncatingIfNeeded: a.a4)))
-            raw(#","flags":"#); bytes += mapFlags.names
+            raw(#","flags":"#); put(mapFlags.names)
             raw(#","length":"#); int(Int64(bitPattern: a.a1))
             raw(#","offset":"#); int(Int64(bitPattern: a.a5))
-            raw(#","prot":"#); bytes += prot.names
+            raw(#","prot":"#); put(prot.names)
             raw(#"},"text":""#); markText(); raw("mmap(")
-            pointer(a.a0); raw(", "); uint(a.a1); raw(", "); bytes += prot.text; raw(", "); bytes += mapFlags.text; raw(", ")
+            pointer(a.a0); raw(", "); uint(a.a1); raw(", "); put(prot.text); raw(", "); put(mapFlags.text); raw(", ")
             fd(a.a4, path: call.fdPath); raw(", ")
             if a.a5 == 0 { raw("0") } else { hex(a.a5) }
         case .munmap, .mprotect:
             raw(#""addr":"#); int(Int64(bitPattern: a.a0))
             raw(#","length":"#); int(Int64(bitPattern: a.a1))
             let prot = call.syscall == .mprotect ? flags(a.a2, prot: true) : nil
-            if let prot { raw(#","prot":"#); bytes += prot.names }
-            raw(#"},"text":""#); markText(); raw(call.syscall.name); raw("(")
+            if let prot { raw(#","prot":"#); put(prot.names) }
+            raw(#"},"text":""#); markText(); raw(name); raw("(")
             pointer(a.a0); raw(", "); uint(a.a1)
-            if let prot { raw(", "); bytes += prot.text }
+            if let prot { raw(", "); put(prot.text) }
         default:  // brk
             raw(#""addr":"#); int(Int64(bitPattern: a.a0))
             raw(#"},"text":""#); markText(); raw("brk(")
@@ -70,7 +87,10 @@ struct SyscallRecordBytes {
         // far since `"text":"` is ASCII except for a path, whose escaped bytes count as they are
         // counted by the general path (its UTF-8 length before escaping)
         let width = textWidth
-        if width < 39 { bytes += repeatElement(UInt8(ascii: " "), count: 39 - width) }
+        if width < 39 {
+            (base + count).initialize(repeating: UInt8(ascii: " "), count: 39 - width)
+            count += 39 - width
+        }
         raw(" = ")
         if call.neverReturned {
             raw("?")
@@ -104,26 +124,26 @@ struct SyscallRecordBytes {
     private var escapedExtra = 0
 
     private var textWidth: Int {
-        bytes.count - textStart - escapedExtra
+        count - textStart - escapedExtra
     }
 
     // MARK: - pieces
 
-    private mutating func flags(_ value: UInt64, prot: Bool) -> RenderedFlags {
+    private func flags(_ value: UInt64, prot: Bool) -> RenderedFlags {
         if let cached = prot ? protCache[value] : mapFlagsCache[value] { return cached }
         let text = prot ? protFlags.render(value, zero: "PROT_NONE") : renderMapFlags(value)
-        // rendered through this formatter's own escaping, into a scratch copy of it
-        var scratch = SyscallRecordBytes()
-        scratch.bytes.append(UInt8(ascii: "["))
+        // rendered through this formatter's own escaping, into a scratch one
+        let scratch = SyscallRecordBytes()
+        scratch.put(UInt8(ascii: "["))
         for (i, name) in (text == "0" ? [] : text.split(separator: "|")).enumerated() {
             if i > 0 { scratch.comma() }
             scratch.string(String(name), quoted: true)
         }
-        scratch.bytes.append(UInt8(ascii: "]"))
-        let names = scratch.bytes
-        scratch.bytes.removeAll()
+        scratch.put(UInt8(ascii: "]"))
+        let names = Array(scratch.bytes)
+        scratch.count = 0
         scratch.string(text, quoted: false)
-        let rendered = RenderedFlags(text: scratch.bytes, names: names)
+        let rendered = RenderedFlags(text: Array(scratch.bytes), names: names)
         if prot {
             if protCache.count < Self.cacheLimit { protCache[value] = rendered }
         } else if mapFlagsCache.count < Self.cacheLimit {
@@ -132,93 +152,123 @@ struct SyscallRecordBytes {
         return rendered
     }
 
-    @inline(__always) private mutating func raw(_ s: StaticString) {
-        s.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    @inline(__always) private func put(_ byte: UInt8) {
+        base[count] = byte
+        count += 1
+    }
+
+    @inline(__always) private func put(_ array: [UInt8]) {
+        array.withUnsafeBufferPointer { (base + count).update(from: $0.baseAddress!, count: $0.count) }
+        count += array.count
+    }
+
+    @inline(__always) private func raw(_ s: StaticString) {
+        (base + count).update(from: s.utf8Start, count: s.utf8CodeUnitCount)
+        count += s.utf8CodeUnitCount
     }
 
     /// The text's value starts here.
-    private mutating func markText() {
-        textStart = bytes.count
+    private func markText() {
+        textStart = count
         escapedExtra = 0
     }
 
-    @inline(__always) private mutating func raw(_ s: String) {
+    private func raw(_ s: String) {
         var s = s
-        s.withUTF8 { bytes.append(contentsOf: $0) }
+        s.withUTF8 { (base + count).update(from: $0.baseAddress!, count: $0.count); count += $0.count }
     }
 
-    @inline(__always) private mutating func comma() { bytes.append(UInt8(ascii: ",")) }
+    @inline(__always) private func comma() { put(UInt8(ascii: ",")) }
 
-    private mutating func uint(_ value: UInt64) {
-        var v = value
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes of scratch, no allocation
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            var i = buffer.count
-            repeat {
-                i -= 1
-                buffer[i] = UInt8(ascii: "0") + UInt8(v % 10)
-                v /= 10
-            } while v != 0
-            bytes.append(contentsOf: buffer[i...])
+    /// Two digits at a time from a table: half the divisions of one at a time.
+    private static let digitPairs: StaticString =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+
+    private func uint(_ value: UInt64) {
+        var digits = 1
+        var limit: UInt64 = 10
+        while digits < 20 && value >= limit {
+            digits += 1
+            if digits < 20 { limit &*= 10 }
         }
+        var v = value
+        var i = count + digits
+        let pairs = Self.digitPairs.utf8Start
+        while v >= 100 {
+            let pair = Int(v % 100) * 2
+            v /= 100
+            i -= 2
+            base[i] = pairs[pair]
+            base[i + 1] = pairs[pair + 1]
+        }
+        if v >= 10 {
+            i -= 2
+            base[i] = pairs[Int(v) * 2]
+            base[i + 1] = pairs[Int(v) * 2 + 1]
+        } else {
+            i -= 1
+            base[i] = UInt8(ascii: "0") + UInt8(v)
+        }
+        count += digits
     }
 
-    private mutating func int(_ value: Int64) {
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+    private func int(_ value: Int64) {
+        if value < 0 { put(UInt8(ascii: "-")) }
         uint(value.magnitude)
     }
 
-    private mutating func hex(_ value: UInt64) {
-        bytes.append(UInt8(ascii: "0")); bytes.append(UInt8(ascii: "x"))
+    private func hex(_ value: UInt64) {
+        put(UInt8(ascii: "0")); put(UInt8(ascii: "x"))
         var shift = 60
         while shift > 0 && (value >> UInt64(shift)) & 0xF == 0 { shift -= 4 }
         while shift >= 0 {
             let nibble = UInt8((value >> UInt64(shift)) & 0xF)
-            bytes.append(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10)
+            put(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10)
             shift -= 4
         }
     }
 
-    private mutating func pointer(_ value: UInt64) {
+    private func pointer(_ value: UInt64) {
         if value == 0 { raw("NULL") } else { hex(value) }
     }
 
     /// `fdText`: the signed fd, with `<path>` when it is open (strace -y).
-    private mutating func fd(_ value: UInt64, path: String?) {
+    private func fd(_ value: UInt64, path: String?) {
         let fd = Int32(truncatingIfNeeded: value)
         if fd == -100 { raw("AT_FDCWD") } else { int(Int64(fd)) }
         guard let path, fd >= 0 || fd == -100 else { return }
         let suffix = " (deleted)"
-        bytes.append(UInt8(ascii: "<"))
+        put(UInt8(ascii: "<"))
         if path.hasSuffix(suffix) {
             string(String(path.dropLast(suffix.count)), quoted: false)
             raw(">(deleted)")
         } else {
             string(path, quoted: false)
-            bytes.append(UInt8(ascii: ">"))
+            put(UInt8(ascii: ">"))
         }
     }
 
     /// JSON string escaping, as `JSONLine` does it.
-    private mutating func string(_ s: String, quoted: Bool) {
-        if quoted { bytes.append(UInt8(ascii: "\"")) }
-        let before = bytes.count
-        var count = 0
+    private func string(_ s: String, quoted: Bool) {
+        if quoted { put(UInt8(ascii: "\"")) }
+        let before = count
+        var length = 0
         for byte in s.utf8 {
-            count += 1
+            length += 1
             switch byte {
-            case UInt8(ascii: "\""): bytes.append(0x5C); bytes.append(0x22)
-            case UInt8(ascii: "\\"): bytes.append(0x5C); bytes.append(0x5C)
-            case 0x0A: bytes.append(0x5C); bytes.append(UInt8(ascii: "n"))
-            case 0x09: bytes.append(0x5C); bytes.append(UInt8(ascii: "t"))
-            case 0x0D: bytes.append(0x5C); bytes.append(UInt8(ascii: "r"))
+            case UInt8(ascii: "\""): put(0x5C); put(0x22)
+            case UInt8(ascii: "\\"): put(0x5C); put(0x5C)
+            case 0x0A: put(0x5C); put(UInt8(ascii: "n"))
+            case 0x09: put(0x5C); put(UInt8(ascii: "t"))
+            case 0x0D: put(0x5C); put(UInt8(ascii: "r"))
             case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                bytes += [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
-            default: bytes.append(byte)
+                let hex: StaticString = "0123456789abcdef"
+                put(0x5C); put(UInt8(ascii: "u")); put(0x30); put(0x30)
+                put(hex.utf8Start[Int(byte >> 4)]); put(hex.utf8Start[Int(byte & 0xF)])
+            default: put(byte)
             }
         }
-        escapedExtra += (bytes.count - before) - count
-        if quoted { bytes.append(UInt8(ascii: "\"")) }
+        escapedExtra += (count - before) - length
+        if quoted { put(UInt8(ascii: "\"")) }
     }
 }

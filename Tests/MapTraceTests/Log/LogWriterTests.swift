@@ -42,7 +42,7 @@ struct LogWriterTests {
     @Test("the fast path writes the same bytes as the general one for mmap, munmap, mprotect and brk")
     func fastPathMatchesGeneral() {
         var rng = SeededGenerator(seed: 0x5AFE)
-        var fast = SyscallRecordBytes()
+        let fast = SyscallRecordBytes()
         let paths: [String?] = [nil, "/dev/hugepages/rtemap_0", "/dev/hugepages/rtemap_1 (deleted)",
                                 "/tmp/odd \"name\"\\\n\u{1}\tx é", "/dev/zero (deleted)"]
         let calls: [Syscall] = [.mmap, .munmap, .mprotect, .brk]
@@ -71,7 +71,7 @@ struct LogWriterTests {
             let covered = fast.format(event, later: later)
             #expect(covered)
             let general = SyscallRecordBytes.general(event, later: later)
-            if fast.bytes != general {
+            if Array(fast.bytes) != general {
                 Issue.record("differs for \(call):\n\(String(decoding: fast.bytes, as: UTF8.self))\(String(decoding: general, as: UTF8.self))")
                 return
             }
@@ -130,5 +130,27 @@ struct LogWriterTests {
         try (whole + Data(count: 100) + Data("{\"type\":\"summary\"}\n".utf8)).write(to: URL(fileURLWithPath: path))
         let damaged = try LogReader.read(path: path)
         #expect(damaged.damage != nil)
+    }
+
+    @Test("a record's time is written with at most 7 decimals and reads back as the same Double for any time of day since 1970")
+    func timeRoundTrip() {
+        func text(_ t: Double) -> String {
+            var out = ""
+            JSONLine.seconds(t) { out = String(decoding: $0, as: UTF8.self) }
+            return out
+        }
+        #expect(text(1795690000.25) == "1795690000.25")
+        #expect(text(1795690001) == "1795690001.0")
+        #expect(text(0.0000001) == "0.0000001")
+        #expect(text(12.99999999) == "13.0")
+        var rng = SeededGenerator(seed: 7)
+        for _ in 0..<100_000 {
+            let t = Double.random(in: 1_000_000_000..<4_200_000_000, using: &rng)
+            let written = text(t)
+            #expect(Double(written) == t, "\(t) written as \(written)")
+            if Double(written) != t { return }
+        }
+        let now = Clock.realtime()
+        #expect(Double(text(now)) == now)
     }
 }
