@@ -16,8 +16,10 @@ struct TraceCommand: ParsableCommand {
         process, reads the evidence from /proc and /sys, and prints which limit was hit, the \
         numbers, what was ruled out, and the fix.
 
-        The exit status is COMMAND's (128+N when signal N killed it); maptrace's own errors use \
-        127 (command not found), 126 (not executable), 2 (usage) and 1.
+        The exit status is COMMAND's (128+N when signal N killed it), or 1 when it exited 0 but \
+        -o or --log could not be written; maptrace's own errors use 127 (command not found), 126 \
+        (not executable), 2 (usage) and 1. -o and --log files are locked for the run; devices \
+        and FIFOs are written in place, symlinks followed.
         """)
 
     @OptionGroup(title: "strace options")
