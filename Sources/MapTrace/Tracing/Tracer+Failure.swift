@@ -5,11 +5,6 @@ import Glibc
 // intact, explain it, then continue, kill or keep holding as asked.
 extension Tracer {
     func failure(_ thread: TracedThread, event: SyscallEvent) {
-        // A refused brk has no errno of its own (it returns the old break); glibc's is ENOMEM,
-        // and the summary counts it as such with the other failed calls.
-        if event.call.syscall == .brk && !event.call.failed {
-            thread.process.statistics.failuresByErrno["ENOMEM", default: 0] += 1
-        }
         guard !firstFailureSeen else {
             laterFailures += 1
             sink.handle(.laterFailure(event))
