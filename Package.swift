@@ -36,6 +36,8 @@ let package = Package(
         // A seeded random sequence of memory calls, with the kernel's count after each: the
         // differential test of the model.
         .executableTarget(name: "mapfuzz", path: "Tests/Fixtures/mapfuzz"),
+        // The fault suite's programs: exec and fork storms, threads that come and go, a blocked call.
+        .executableTarget(name: "faultprobe", path: "Tests/Fixtures/faultprobe"),
 
         .testTarget(name: "MapTraceTests", dependencies: ["MapTrace", "CMapTrace"], exclude: ["StraceLog/Fixtures"]),
         .testTarget(name: "IntegrationTests", dependencies: ["MapTrace"]),

@@ -13,8 +13,10 @@ struct CheckCommand: ParsableCommand {
         stale files on them, vm.max_map_count, the rlimits of this shell (or of --pid PID), the \
         cgroup hugetlb limits and the overcommit settings. Predicts whether a process that maps \
         every free huge page with one mapping each (DPDK's legacy memory init) would run into \
-        vm.max_map_count, and prints the value that would pass. Exit 0 when nothing is \
-        predicted to fail, 1 otherwise.
+        vm.max_map_count, and prints the value that would pass.
+
+        Exit status: 0 nothing is predicted to fail; 1 a failure is predicted; 2 usage error; \
+        3 the process given with --pid could not be read.
         """)
 
     @Option(name: [.short, .customLong("pid")], help: ArgumentHelp("Check the limits of this running process instead of the calling shell.", valueName: "pid"))
@@ -25,7 +27,7 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let target = pid ?? getppid()
-        if let pid, access("/proc/\(pid)", F_OK) != 0 { throw MapTraceError.noSuchProcess(pid) }
+        if let pid, access("/proc/\(pid)", F_OK) != 0 { throw MapTraceError.noSuchProcess(pid).asUnreadableInput }
         let result = Preflight.run(pid: target)
         if json {
             let encoder = JSONEncoder()

@@ -12,8 +12,10 @@ struct ReplayCommand: ParsableCommand {
         paths, <unfinished ...>/<... resumed> halves; several -ff files are merged by time), \
         replays the memory calls through the mapping model, finds the first failing memory \
         call and explains it as far as a log allows. The flags supply what a log cannot know. \
-        The answer says what the log lacked and how far the count could be off. Exit 1 when a \
-        failure was found, 0 when none.
+        The answer says what the log lacked and how far the count could be off.
+
+        Exit status: 0 the log was read and no memory call failed; 1 a failed memory call was \
+        found; 2 usage error; 3 the log could not be read (missing, not an strace log).
         """)
 
     @Argument(help: ArgumentHelp("strace logs; -ff files of one run together.", valueName: "strace-log"))
@@ -71,7 +73,9 @@ struct ReplayCommand: ParsableCommand {
                 log = try StraceLog.read(paths: logs)
                 result = StraceReplay.run(log, options: options)
             }
-        } catch let error as StraceLogError { throw MapTraceError.badInput(error.description) }
+        } catch let error as StraceLogError {
+            throw MapTraceError.unreadableInput(error.description)
+        } catch let error as MapTraceError { throw error.asUnreadableInput }
         if json {
             let encoder = JSONEncoder()
             encoder.keyEncodingStrategy = .convertToSnakeCase

@@ -9,8 +9,13 @@ struct ReportCommand: ParsableCommand {
         abstract: "Render a post-mortem log written with --log: the calls, the diagnosis, the summary.",
         discussion: """
         Reads the JSON Lines log of an earlier run (from this machine or another) and prints it \
-        as the live run did. A log that was cut short or damaged is read up to the damage; the \
-        report says where it stopped and the exit status is 1.
+        as the live run did. A log that was cut short (maptrace was killed: it has no summary) \
+        or damaged is read up to where it ends; a line on stderr says so.
+
+        Exit status: 0 the whole log was read and no memory call failed; 1 a failed memory call \
+        is in the log; 2 usage error; 3 the log could not be read, or not to its end (missing, \
+        not a log, damaged, or without its summary) and shows no failure; 4 --svg could not be \
+        written.
         """)
 
     @Argument(help: ArgumentHelp("The log written by `maptrace --log FILE`.", valueName: "log"))
@@ -26,35 +31,31 @@ struct ReportCommand: ParsableCommand {
     var svg: String?
 
     func run() throws {
-        let postMortem = try LogReader.read(path: log)
+        let postMortem: PostMortemLog
+        do { postMortem = try LogReader.read(path: log) } catch let error as MapTraceError { throw error.asUnreadableInput }
         if json {
             print(try ReportText.diagnosesJSON(postMortem))
         } else {
             print(ReportText.render(postMortem, all: all))
         }
+        for note in ReportText.notes(postMortem) { Console.error(note) }
         if let svg { try writeChart(MapCountChart.svg(postMortem), to: svg) }
-        if let damage = postMortem.damage {
-            if json { Console.error("maptrace: \(log): \(damage)") }
-            throw ExitCode(1)
-        }
+        if postMortem.showsFailure { throw ExitCode(1) }
+        if postMortem.damage != nil || !postMortem.hasSummary { throw ExitCode(3) }
     }
 
-    /// The SVG to FILE, or one line saying why not (a directory, a missing directory, no right).
+    /// The SVG to FILE by `OutputFile.replace`'s rules (a regular file replaced atomically, a
+    /// device or FIFO written in place, a symlink followed), or one line saying why not, exit 4.
     private func writeChart(_ text: String, to path: String) throws {
         var st = stat()
         if stat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFDIR {
-            throw MapTraceError.io(path: path, reason: "is a directory; give a file name for the SVG, e.g. \(path.hasSuffix("/") ? path : path + "/")maps.svg")
+            throw MapTraceError.unwritableOutput(path: path, reason: "is a directory; give a file name for the SVG, e.g. \(path.hasSuffix("/") ? path : path + "/")maps.svg")
         }
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw MapTraceError.io(path: path, reason: "cannot write the SVG: \(errnoMessage(errno))") }
-        defer { close(fd) }
-        var bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw MapTraceError.io(path: path, reason: "cannot write the SVG: \(errnoMessage(errno))") }
-            offset += n
+        do {
+            try OutputFile.replace(path, with: Array(text.utf8))
+        } catch let error as MapTraceError {
+            if case .io(let path, let reason) = error { throw MapTraceError.unwritableOutput(path: path, reason: reason) }
+            throw error
         }
     }
 }

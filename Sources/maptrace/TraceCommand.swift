@@ -16,8 +16,10 @@ struct TraceCommand: ParsableCommand {
         process, reads the evidence from /proc and /sys, and prints which limit was hit, the \
         numbers, what was ruled out, and the fix.
 
-        The exit status is COMMAND's (128+N when signal N killed it); maptrace's own errors use \
-        127 (command not found), 126 (not executable), 2 (usage) and 1.
+        The exit status is COMMAND's (128+N when signal N killed it), or 1 when it exited 0 but \
+        -o or --log could not be written; maptrace's own errors use 127 (command not found), 126 \
+        (not executable), 2 (usage) and 1. -o and --log files are locked for the run; devices \
+        and FIFOs are written in place, symlinks followed.
         """)
 
     @OptionGroup(title: "strace options")
@@ -89,7 +91,11 @@ struct TraceCommand: ParsableCommand {
         textOptions.format.deviceNumbers = strace.decodeFds >= 2 || selection.deviceNumbers
         textOptions.format.colour = !TerminalColour.disabledByEnvironment
         let text = TextSink(out: out, console: output == nil || perTask != nil ? nil : stderrOut, options: textOptions)
+        if let output, let log, OutputFile.sameFile(output, log) {
+            throw MapTraceError.io(path: log, reason: "-o and --log name the same file; give two files")
+        }
         let logWriter = try log.map { try LogWriter(path: $0) }
+        defer { logWriter?.close() }
         let summary = counting ? CallSummary(selection: selection) : nil
         var sinks: [TraceSink] = [text]
         if let logWriter { sinks.append(SelectedSink(logWriter, selection: selection)) }
@@ -140,10 +146,19 @@ struct TraceCommand: ParsableCommand {
             summaryText += "\n" + SummaryText.injection(reaction, process: tracer.statistics.first { $0.pid == reaction.pid })
         }
         text.emit(summaryText)
+        // An output that could not be written is said in the summary, and a run whose program
+        // exited 0 then exits 1, so that a script sees the loss.
+        func lostOutputs() -> [String] {
+            [output.flatMap { path in out.failure.map { "\(path): \($0)" } },
+             logWriter.flatMap { w in w.failure.map { "\(w.path): \($0)" } }].compactMap { $0 }
+        }
+        let lost = lostOutputs()
+        if !lost.isEmpty { text.emit(lost.map { "  output lost: \($0)" }.joined(separator: "\n")) }
         out.close()
         logWriter?.writeSummary(SummaryLogRecord(time: Double(time(nil)), processes: tracer.statistics,
                                                  diagnoses: tracer.diagnosisCount, laterFailures: tracer.laterFailureCount,
                                                  drifts: drifts, exitStatus: status))
-        throw ExitCode(status)
+        logWriter?.close()
+        throw ExitCode(status == 0 && !lostOutputs().isEmpty ? 1 : status)
     }
 }

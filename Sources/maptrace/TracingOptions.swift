@@ -20,7 +20,7 @@ struct TracingOptions: ParsableArguments {
 
     var pid: Int32? { pids.last }
 
-    @Option(name: .customLong("on-enomem"), help: ArgumentHelp("After the first failure: continue (let the process go on), kill it, or hold it frozen until Enter.", valueName: "action"))
+    @Option(name: .customLong("on-enomem"), help: ArgumentHelp("After the first failure: continue (let the process go on), kill it, or hold it frozen until Enter, SIGINT or SIGUSR1.", valueName: "action"))
     var onFailure: FailureAction = .continue
 
     @Option(name: .customLong("cpu"), help: ArgumentHelp("Run maptrace and the launched command on this CPU for the whole run.", valueName: "n"))

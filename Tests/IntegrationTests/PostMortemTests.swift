@@ -20,7 +20,7 @@ struct PostMortemTests {
         let live = Fixture.run([maptrace, "--no-status", "--log", log, "--", hugeprobe, "until-fail", mount.path, "20"])
         #expect(live.status == 1)
         let report = Fixture.run([maptrace, "report", "--svg", svg, log])
-        #expect(report.status == 0, "\(report.stderr)")
+        #expect(report.status == 1, "a failure is in the log: \(report.stderr)")
         // every hugetlb line and the diagnosis the live run printed are in the report, in order
         let liveLines = live.stderr.split(separator: "\n").filter { $0.hasPrefix("[pid ") || $0.hasPrefix("  cause:") }
         let reportLines = report.stdout.split(separator: "\n").filter { $0.hasPrefix("[pid ") || $0.hasPrefix("  cause:") }
@@ -52,17 +52,17 @@ struct PostMortemTests {
         cut.append(lines[15].prefix(lines[15].count / 2))
         try cut.write(to: URL(fileURLWithPath: log))
         let report = Fixture.run([maptrace, "report", log])
-        #expect(report.status == 1)
-        #expect(report.stdout.contains("the log ends in a partial record at line 16"))
-        #expect(report.stdout.contains("the log has no summary"))
+        #expect(report.status == 3, "cut short, no failure in it: not read to its end")
+        #expect(report.stderr.contains("the log ends in a partial record at line 16"))
+        #expect(report.stderr.contains("the log has no summary"))
         // damage in the middle is named too
         var damaged = Data(lines.prefix(5).joined(separator: [0x0A]))
         damaged.append(contentsOf: Array("\n{\"type\":\"syscall\",\"ti\n".utf8))
         damaged.append(Data(lines[6...].joined(separator: [0x0A])))
         try damaged.write(to: URL(fileURLWithPath: log))
         let middle = Fixture.run([maptrace, "report", log])
-        #expect(middle.status == 1)
-        #expect(middle.stdout.contains("line 6 is not a valid record"))
+        #expect(middle.status == 3)
+        #expect(middle.stderr.contains("line 6 is not a valid record"))
     }
 
     @Test("bad input to report and replay: one line and a non-zero exit, never a crash or a hang")
@@ -72,10 +72,10 @@ struct PostMortemTests {
         func check(_ contents: Data, report expected: String, replay replayExpected: String) throws {
             try contents.write(to: URL(fileURLWithPath: path))
             let r = Fixture.run([maptrace, "report", path], timeout: 30)
-            #expect(r.status == 1 && !r.timedOut)
+            #expect(r.status == 3 && !r.timedOut)
             #expect(r.stderr == "maptrace: \(path): \(expected)\n", "report: \(r.stderr)")
             let p = Fixture.run([maptrace, "replay", path], timeout: 30)
-            #expect(p.status == 1 && !p.timedOut)
+            #expect(p.status == 3 && !p.timedOut)
             #expect(p.stderr.hasPrefix("maptrace: \(path): \(replayExpected)"), "replay: \(p.stderr)")
             #expect(p.stderr.split(separator: "\n").count == 1)
         }
@@ -87,7 +87,7 @@ struct PostMortemTests {
         try check(Data("{\"type\":\"header\",\"format\":99}\n".utf8),
                   report: "log format 99 is newer than this maptrace reads (1); use a newer maptrace", replay: "not an strace log")
         let missing = Fixture.run([maptrace, "report", "/nonexistent.jsonl"])
-        #expect(missing.status == 1 && missing.stderr == "maptrace: /nonexistent.jsonl: No such file or directory\n")
+        #expect(missing.status == 3 && missing.stderr == "maptrace: /nonexistent.jsonl: No such file or directory\n")
     }
 
     @Test("a 1 GB line is refused without reading it all")
@@ -100,10 +100,10 @@ struct PostMortemTests {
         close(fd)
         let start = Date()
         let r = Fixture.run([maptrace, "report", path], timeout: 60)
-        #expect(r.status == 1 && !r.timedOut)
+        #expect(r.status == 3 && !r.timedOut)
         #expect(r.stderr == "maptrace: \(path): not a maptrace log (its first line is not a header record)\n")
         let p = Fixture.run([maptrace, "replay", path], timeout: 60)
-        #expect(p.status == 1 && !p.timedOut)
+        #expect(p.status == 3 && !p.timedOut)
         #expect(Date().timeIntervalSince(start) < 30)
     }
 
@@ -199,6 +199,6 @@ struct PostMortemTests {
         #expect(object?["passed"] as? Bool == true, "with the default limit and a mapped pool nothing fails: \(json.stdout.prefix(400))")
         #expect(json.status == 0)
         let gone = Fixture.run([maptrace, "check", "-p", "999999999"])
-        #expect(gone.status == 1 && gone.stderr == "maptrace: -p 999999999: no such process\n")
+        #expect(gone.status == 3 && gone.stderr == "maptrace: -p 999999999: no such process\n")
     }
 }

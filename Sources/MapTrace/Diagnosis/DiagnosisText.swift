@@ -34,13 +34,16 @@ public enum DiagnosisText {
         if let unchecked = diagnosis.notChecked, !unchecked.isEmpty {
             block.add("not checked", wrap(unchecked.map { "\($0.cause.rawValue) (\($0.reason))" }))
         }
-        if !diagnosis.fix.isEmpty { block.add("fix", diagnosis.fix.flatMap(fixLines)) }
+        if !diagnosis.fix.isEmpty {
+            block.add("fix", diagnosis.fix.enumerated().flatMap { fixLines($1, first: $0 == 0) })
+        }
         return (lines + block.lines).joined(separator: "\n")
     }
 
-    /// A command with its kind and note as a shell comment; alternatives start with "or:".
-    static func fixLines(_ fix: FixCommand) -> [String] {
-        let command = fix.kind == .alternative ? "or: " + fix.command : fix.command
+    /// A command with its kind and note as a shell comment; alternatives start with "or:",
+    /// except at the head of the list, where there is nothing before them to be an "or" to.
+    static func fixLines(_ fix: FixCommand, first: Bool = false) -> [String] {
+        let command = fix.kind == .alternative && !first ? "or: " + fix.command : fix.command
         let comment = fix.kind == .alternative ? fix.note.map { "# " + $0 } : "# \(fix.kind.rawValue)" + (fix.note.map { ": " + $0 } ?? "")
         guard let comment else { return [command] }
         if command.count + comment.count + 3 + labelWidth + 2 <= lineWidth { return [command + "   " + comment] }

@@ -8,6 +8,22 @@ public struct PostMortemLog: Sendable {
     /// Where reading stopped early, and why (a damaged or partial line); nil when the log was whole.
     public var damage: String?
     public var path: String
+
+    /// Whether the run's summary record is there (it is the last thing a run writes).
+    public var hasSummary: Bool {
+        records.contains { if case .summary = $0 { true } else { false } }
+    }
+
+    /// Whether the log shows a memory call that failed: a diagnosis, or a refused call.
+    public var showsFailure: Bool {
+        records.contains { record in
+            switch record {
+            case .diagnosis: true
+            case .syscall(let r): r.refused
+            default: false
+            }
+        }
+    }
 }
 
 /// Reads a post-mortem log line by line. Bad input gets one clear error: not a log, an empty
@@ -33,12 +49,19 @@ public enum LogReader {
         while true {
             let next: LineReader.Line
             do { next = try lines.next() } catch { throw MapTraceError.io(path: path, reason: errnoMessage(errno)) }
-            guard case let .line(data, complete) = next else {
+            guard case let .line(raw, complete) = next else {
                 if case .tooLong = next {
                     damage = "line \(number + 1) is longer than \(maximumLineLength >> 20) MiB: not a record; reading stopped there"
                     if header == nil { throw MapTraceError.badInput("\(path): not a maptrace log (its first line is not a header record)") }
                 }
                 break
+            }
+            // A log whose writer was killed ends in the zero bytes it had reserved ahead
+            // (`LogFile`): they are the end of the log, not damage; a record cut there is partial.
+            var data = raw
+            if !complete, let zero = data.firstIndex(of: 0), data[zero...].allSatisfy({ $0 == 0 }) {
+                data = data[..<zero]
+                if data.isEmpty { break }
             }
             number += 1
             if header == nil {
@@ -69,7 +92,26 @@ public enum LogReader {
         do {
             return try decoder.decode(LogHeader.self, from: data)
         } catch {
-            throw MapTraceError.badInput("\(path): the header record is damaged: \(error)")
+            throw MapTraceError.badInput("\(path): the header record is damaged: \(describe(error))")
+        }
+    }
+
+    /// A decoding error in a few words of the log's own terms (snake_case keys), not Swift's.
+    static func describe(_ error: Error) -> String {
+        func key(_ path: [CodingKey], _ last: CodingKey? = nil) -> String {
+            (path + (last.map { [$0] } ?? [])).map { k in
+                k.intValue.map(String.init) ?? k.stringValue.reduce(into: "") { text, c in
+                    if c.isUppercase { text += "_" + c.lowercased() } else { text.append(c) }
+                }
+            }.joined(separator: ".")
+        }
+        switch error as? DecodingError {
+        case .keyNotFound(let k, let context)?: return "it lacks \"\(key(context.codingPath, k))\""
+        case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?:
+            return "\"\(key(context.codingPath))\" has a value of the wrong type"
+        case .dataCorrupted(let context)?:
+            return context.codingPath.isEmpty ? "not valid JSON" : "\"\(key(context.codingPath))\" has a value that is not valid"
+        default: return "not valid JSON"
         }
     }
 }

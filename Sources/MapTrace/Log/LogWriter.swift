@@ -1,21 +1,23 @@
 import Foundation
 import Glibc
 
-/// Writes the post-mortem log: JSON Lines, appended with one write(2) per record, so a crash of
-/// the traced program or a kill -9 of maptrace loses nothing already seen and every line stays
-/// whole.
+/// Writes the post-mortem log: JSON Lines, each record copied whole into the file as soon as
+/// it is made (`LogFile`), so a crash of the traced program or a kill -9 of maptrace loses
+/// nothing already seen.
 public final class LogWriter: TraceSink {
-    private let fd: Int32
+    private let file: LogFile
     private let encoder = LogCoding.encoder()
-    public let path: String
+    public var path: String { file.path }
+    /// Why the log could not be written (a full disk, /dev/full), once it failed; nil while all is well.
+    public var failure: String? { file.failure }
 
+    /// Opens (creates) PATH and takes its lock; a regular file is truncated only once locked.
     public init(path: String) throws {
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw MapTraceError.io(path: path, reason: errnoMessage(errno)) }
-        self.path = path
+        file = try LogFile(path: path)
     }
 
-    deinit { close(fd) }
+    /// Trims the log to what was written and closes it (its lock goes with it).
+    public func close() { file.close() }
 
     public func writeHeader(command: [String], mode: String) {
         var u = utsname()
@@ -51,8 +53,22 @@ public final class LogWriter: TraceSink {
 
     public func status(_ status: LiveStatus) {}
 
-    /// A syscall record (the bulk of a log), with the keys of `SyscallLogRecord` in snake_case.
+    /// A syscall record (the bulk of a log), with the keys of `SyscallLogRecord` in snake_case:
+    /// the common memory calls through the fast path, the others through `JSONLine`.
     private func writeSyscall(_ e: SyscallEvent, later: Bool?) {
+        if fast.format(e, later: later) {
+            file.append(fast.bytes)
+            return
+        }
+        writeLine(SyscallRecordBytes.general(e, later: later))
+    }
+
+    private let fast = SyscallRecordBytes()
+}
+
+extension SyscallRecordBytes {
+    /// The general path: every call, through `CallFields`, `CallText` and `JSONLine`.
+    static func general(_ e: SyscallEvent, later: Bool?) -> [UInt8] {
         var line = JSONLine()
         line.field("type", "syscall")
         line.field("time", e.time)
@@ -72,8 +88,11 @@ public final class LogWriter: TraceSink {
         line.field("hugetlb_map_count", e.hugetlbMapCount)
         line.field("refused", e.refused)
         line.field("later", later)
-        writeLine(line.finish())
+        return line.finish()
     }
+}
+
+extension LogWriter {
 
     private func write<T: Encodable>(_ value: T) {
         guard var data = try? encoder.encode(value) else { return }
@@ -81,15 +100,7 @@ public final class LogWriter: TraceSink {
         writeLine(Array(data))
     }
 
-    /// One write(2) per record: a line is whole in the file or not there at all.
     private func writeLine(_ line: [UInt8]) {
-        line.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                if n < 0 { if errno == EINTR { continue }; return }
-                offset += n
-            }
-        }
+        line.withUnsafeBytes { file.append($0) }
     }
 }

@@ -57,6 +57,8 @@ public struct StraceLog: Sendable {
     public var timeFormat: String?
     /// The paths read; `file` in events and issues indexes this.
     public var files: [String]
+    /// What the reader did that the answer should mention (how -ff files were joined).
+    public var notes: [String] = []
 
     public init(events: [StraceEvent] = [], issues: [StraceParseIssue] = [], hasPids: Bool = false,
                 timeFormat: String? = nil, files: [String] = []) {

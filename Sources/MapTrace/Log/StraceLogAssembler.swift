@@ -43,6 +43,8 @@ struct StraceLogAssembler {
     private var childPids: Set<Int32> = []
     private var leaderPidsInOrder: [Int32] = []
     private var unattributed: [Int] = []
+    /// Pids whose exec'ing thread took them over (`+++ superseded by execve in pid N +++`).
+    private var superseded: Set<Int32?> = []
 
     private struct PendingCall {
         var event: Int
@@ -87,6 +89,12 @@ struct StraceLogAssembler {
         let leader = StraceLogLine.leader(bytes)
         let body = StraceLogLine.body(bytes, from: leader.bodyStart)
         if case .malformed(let reason) = body {
+            // `???()`: strace's own line for a call it could not name (a thread that an execve
+            // in another thread ended in the middle of a call)
+            if bytes[leader.bodyStart...].starts(with: Array("???(".utf8)) {
+                output.recognizedLines += 1
+                return
+            }
             issue(line: line, "\(reason): \(Self.excerpt(bytes))")
             return
         }
@@ -175,6 +183,7 @@ struct StraceLogAssembler {
             // the exec'ing thread took over the leader's pid; older strace says so only here
             if let call = pending.removeValue(forKey: former) { pending[pid] = call }
             livePids.remove(former)
+            superseded.insert(pid)
         case .notice, .malformed:
             break
         }
@@ -185,7 +194,10 @@ struct StraceLogAssembler {
             : (pid != nil && pending[nil]?.name == name) ? .some(nil)
             : pid == nil ? uniquePending(named: name) : nil
         guard let key, let start = pending.removeValue(forKey: key) else {
-            issue(line: line, "\(name) resumed without its unfinished start; its arguments are incomplete")
+            // -ff: a thread's execve starts in the thread's file, ended there by strace's note
+            // `<pid changed to N ...>`, and resumes here in the leader's: no half is missing
+            let otherFile = name.hasPrefix("execve") && superseded.remove(pid) != nil
+            if !otherFile { issue(line: line, "\(name) resumed without its unfinished start; its arguments are incomplete") }
             if case .call(var call) = StraceLogCallText.parse(name: name, bytes: tail, argumentsStart: 0) {
                 call.pid = pid; call.time = time; call.line = line; call.file = file
                 append(.call(call), time: time)

@@ -70,7 +70,13 @@ enum StraceLogLine {
         } else if let first = bytes.first, StraceByte.isDigit(first) {
             var j = 0
             while j < bytes.count && StraceByte.isDigit(bytes[j]) { j += 1 }
-            if j < bytes.count, StraceByte.isBlank(bytes[j]), let pid = number(bytes, 0..<j), pid <= pidMaxLimit {
+            let digits = 0..<j
+            // `-Y` (`--decode-pids=comm`) with -o: `123<comm> mmap(…`; a comm is at most 15 bytes
+            if j < bytes.count && bytes[j] == StraceByte.less,
+               let close = bytes[j...].prefix(18).firstIndex(of: StraceByte.greater) {
+                j = close + 1
+            }
+            if j < bytes.count, StraceByte.isBlank(bytes[j]), let pid = number(bytes, digits), pid <= pidMaxLimit {
                 leader.pid = Int32(pid)
                 i = j
             }

@@ -21,8 +21,8 @@ extension StraceLog {
         guard formats.count == 1, let format = formats.first, absoluteFormats.contains(format) else {
             let why = formats.count > 1 ? "time stamps of different kinds (\(formats.sorted().joined(separator: ", ")))"
                 : formats.first == "r" ? "-r time stamps are relative" : "no time stamps"
-            log.issues.append(StraceParseIssue(file: 0, line: 0,
-                                               message: "\(why): files are joined in the order given, not merged by time"))
+            // a note on the reading, not a line that could not be read
+            log.notes.append("\(why): the files were joined in the order given, not merged by time")
             log.events = parts.flatMap(\.events)
             return log
         }

@@ -4,27 +4,31 @@ import Glibc
 /// the trace shows a call while the program is still running, whatever the output is.
 public final class TextOutput {
     let fd: Int32
+    /// The file given with -o; nil for stderr, whose write errors have nowhere to be told.
+    public let path: String?
+    /// The first write error on `path`, said once on stderr; the rest of the output is dropped.
+    public private(set) var failure: String?
     /// Whether a live status line is currently drawn on this fd (a terminal).
     private var statusShown = false
     /// `-o |CMD`: the shell reading the trace, waited for at `close`.
     private var reader: pid_t = 0
 
-    public init(fd: Int32) {
+    public init(fd: Int32, path: String? = nil) {
         self.fd = fd
+        self.path = path
     }
 
-    /// Opens FILE for the text output, truncating it, as strace's -o does; `|CMD` or `!CMD`
-    /// pipes it into CMD run by /bin/sh, as strace does.
+    /// Opens FILE for the text output by `OutputFile.openForRun`'s rules (a regular file is
+    /// locked, then truncated, as strace's -o truncates it; a device or FIFO is written in
+    /// place); `|CMD` or `!CMD` pipes it into CMD run by /bin/sh, as strace does.
     public convenience init(path: String) throws {
         if let first = path.first, first == "|" || first == "!" {
             let (fd, pid) = try TextOutput.pipe(to: String(path.dropFirst()))
-            self.init(fd: fd)
+            self.init(fd: fd, path: path)
             reader = pid
             return
         }
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw MapTraceError.io(path: path, reason: errnoMessage(errno)) }
-        self.init(fd: fd)
+        self.init(fd: try OutputFile.openForRun(path).fd, path: path)
     }
 
     public var isTerminal: Bool { isatty(fd) != 0 }
@@ -70,12 +74,9 @@ public final class TextOutput {
     }
 
     private func writeAll(_ bytes: UnsafeRawBufferPointer) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 { if errno == EINTR { continue }; return }
-            offset += n
-        }
+        guard failure == nil, let err = OutputFile.writeAll(fd, bytes), let path else { return }
+        failure = errnoMessage(err)
+        Console.error("maptrace: \(path): cannot write the trace: \(errnoMessage(err)); the rest of it is lost")
     }
 
     /// Starts `/bin/sh -c CMD` reading a pipe; returns the pipe's write end and the shell's pid.

@@ -183,6 +183,7 @@ struct StraceReplayer {
     mutating func finish(_ log: StraceLog) -> ReplayResult {
         // (a trace whose calls were all off hugetlbfs shows no maps=, but ends with maptrace's summary)
         let annotated = annotated == true || log.issues.contains { $0.message.contains("not in strace notation: maptrace: summary") }
+        result.notes += log.notes
         if annotated {
             result.notes.append("this is maptrace's own trace: the counts are the live run's (maps=N/M), "
                                 + "and its diagnosis and summary lines were skipped")

@@ -44,11 +44,20 @@ public enum ReportText {
                 lines.append(SummaryText.injection(reaction, process: summary.processes.first { $0.pid == reaction.pid }))
             }
             lines.append("  exit status \(summary.exitStatus)")
-        } else {
-            lines.append("maptrace: the log has no summary: the run did not end normally (maptrace was killed, or is still running)")
         }
-        if let damage = log.damage { lines.append("maptrace: \(log.path): \(damage)") }
         return lines.joined(separator: "\n")
+    }
+
+    /// What the report must say about the log itself, one line each for stderr: damage, and a
+    /// missing summary (the run was cut short: what is shown is what the log holds).
+    public static func notes(_ log: PostMortemLog) -> [String] {
+        var notes: [String] = []
+        if let damage = log.damage { notes.append("maptrace: \(log.path): \(damage)") }
+        if !log.hasSummary {
+            notes.append("maptrace: \(log.path): the log has no summary: the run did not end normally "
+                         + "(maptrace was killed, or is still running); shown is what it holds, \(log.records.count) records")
+        }
+        return notes
     }
 
     /// The diagnoses of a log as a JSON array.

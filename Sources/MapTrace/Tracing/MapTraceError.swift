@@ -10,6 +10,10 @@ public enum MapTraceError: Error, CustomStringConvertible, Sendable {
     case spawnFailed(String)
     case io(path: String, reason: String)
     case badInput(String)
+    /// report, replay, check: the input could not be read (missing, not a log, damaged).
+    case unreadableInput(String)
+    /// report --svg: the output could not be written.
+    case unwritableOutput(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -32,17 +36,30 @@ public enum MapTraceError: Error, CustomStringConvertible, Sendable {
             return "cannot start the command: \(reason)"
         case .io(let path, let reason):
             return "\(path): \(reason)"
-        case .badInput(let message):
+        case .badInput(let message), .unreadableInput(let message):
             return message
+        case .unwritableOutput(let path, let reason):
+            return "\(path): \(reason)"
         }
     }
 
-    /// strace's and the shell's codes: 127 not found, 126 not executable, 1 otherwise.
+    /// strace's and the shell's codes: 127 not found, 126 not executable; report, replay and
+    /// check: 3 when their input cannot be read, 4 when an output cannot be written; 1 otherwise.
     public var exitCode: Int32 {
         switch self {
         case .commandNotFound: 127
         case .notExecutable: 126
+        case .unreadableInput: 3
+        case .unwritableOutput: 4
         default: 1
+        }
+    }
+
+    /// The same failure, as one of reading the input of report, replay or check (exit 3).
+    public var asUnreadableInput: MapTraceError {
+        switch self {
+        case .io, .badInput, .noSuchProcess: .unreadableInput(description)
+        default: self
         }
     }
 }

@@ -1,8 +1,11 @@
 import Glibc
 import Synchronization
 
-/// SIGINT, SIGTERM and SIGHUP sent to maptrace itself. The handler only records them; the stop
-/// loop, woken by EINTR, decides: pass them to a launched command, or detach from an attached one.
+/// SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGUSR1 sent to maptrace itself. The handler only
+/// records them; the stop loop, woken by EINTR, decides: pass them to a launched command, or
+/// detach from an attached one; during a hold, release it (see `Tracer.hold`). SIGUSR1 means
+/// nothing outside a hold. SIGQUIT is caught so that it never ends maptrace with a crash
+/// report (the Swift runtime's handler for it) while its tracees sit in their stops.
 enum OwnSignals {
     /// The last signal received (0: none) and whether the terminal sent it (si_code SI_KERNEL),
     /// in which case the launched command, in the same foreground group, got it too.
@@ -10,7 +13,7 @@ enum OwnSignals {
     static let fromTerminal = Atomic<Bool>(false)
 
     static func install() {
-        for sig in [SIGINT, SIGTERM, SIGHUP] {
+        for sig in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1] {
             var action = sigaction()
             action.__sigaction_handler.sa_sigaction = { sig, info, _ in
                 OwnSignals.fromTerminal.store(info?.pointee.si_code == 0x80, ordering: .relaxed)

@@ -78,28 +78,52 @@ extension Tracer {
         }
     }
 
-    /// Keeps the process frozen until Enter on standard input or SIGINT: the failing thread in
-    /// its ptrace stop, the others interrupted (their stops are collected, and they resumed, by the
-    /// loop afterwards).
+    /// Keeps the process frozen, the failing thread in its ptrace stop and the others
+    /// interrupted (their stops are collected, and they resumed, by the loop afterwards), until:
+    /// Enter on a terminal, SIGINT, SIGUSR1 or SIGQUIT to maptrace (release); SIGTERM or SIGHUP
+    /// (release, and the signal is passed on as outside a hold); or the held process dies (a
+    /// SIGKILL from outside). The process stays traced throughout: under the seccomp filter an
+    /// untraced process would get ENOSYS from every filtered call.
     private func hold(_ thread: TracedThread) {
         let pid = thread.process.pid
         for tid in thread.process.threads where tid != thread.tid {
             _ = mt_ptrace(Int32(PTRACE_INTERRUPT.rawValue), tid, 0, 0)
         }
+        let release = "kill -USR1 \(getpid())"
+        var terminal = isatty(0) != 0
         Console.error("maptrace: holding pid \(pid) at the failing call; read /proc/\(pid)/* now. "
-              + "Press Enter (or send SIGINT to maptrace, pid \(getpid())) to let it go on.")
-        var stdinOpen = isatty(0) != 0 || fcntl(0, F_GETFD) >= 0
+              + (terminal ? "Press Enter (or send SIGINT or SIGUSR1 to maptrace, pid \(getpid())) to let it go on."
+                          : "To let it go on: \(release)"))
         while true {
-            if OwnSignals.take() != nil { break }
+            if let own = OwnSignals.take() {
+                Console.error("maptrace: released pid \(pid)")
+                if own.signal == SIGTERM || own.signal == SIGHUP { react(to: own) }
+                return
+            }
+            if Tracer.hasEnded(thread.tid) {
+                Console.error("maptrace: pid \(pid) ended while held; the hold is over")
+                return
+            }
             var fds = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
-            let ready = stdinOpen ? poll(&fds, 1, 200) : poll(nil, 0, 200)
-            if ready > 0 {
-                var byte: UInt8 = 0
-                let n = read(0, &byte, 1)
-                if n > 0 && byte == UInt8(ascii: "\n") { break }
-                if n == 0 { stdinOpen = false }  // no terminal: wait for SIGINT only
+            let ready = terminal ? poll(&fds, 1, 50) : poll(nil, 0, 50)
+            guard ready > 0 else { continue }
+            var byte: UInt8 = 0
+            let n = read(0, &byte, 1)
+            if n > 0 && byte == UInt8(ascii: "\n") {
+                Console.error("maptrace: released pid \(pid)")
+                return
+            }
+            if n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN) {
+                terminal = false  // end of input: only a signal can release it now
+                Console.error("maptrace: standard input is closed; to let pid \(pid) go on: \(release)")
             }
         }
-        Console.error("maptrace: released pid \(pid)")
+    }
+
+    /// Whether a tracee has died (a zombie waiting for the loop to collect it, or gone).
+    static func hasEnded(_ tid: Int32) -> Bool {
+        guard let stat = ProcText.read("/proc/\(tid)/stat"), let close = stat.lastIndex(of: ")") else { return true }
+        let state = stat[stat.index(after: close)...].drop { $0 == " " }.first
+        return state == "Z" || state == "X"
     }
 }

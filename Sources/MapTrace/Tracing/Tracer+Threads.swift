@@ -52,6 +52,9 @@ extension Tracer {
         process.command = commandLine(process.pid)
         process.statistics.command = process.command.joined(separator: " ")
         process.mapCountBeforeHugetlb = nil
+        // the peak is the program's own: what ran before the exec (a `prlimit … --` wrapper,
+        // a shell) had other mappings
+        process.statistics.peakMapCount = process.space.count
         let path = reader.link("/proc/\(process.pid)/exe") ?? process.command.first ?? "?"
         sink.handle(.exec(time: Clock.realtime(), pid: process.pid, tid: thread.tid, path: path, argv: process.command))
         resume(thread)

@@ -7,7 +7,7 @@ public enum FailureAction: String, Sendable, CaseIterable {
     case `continue`
     /// Kill it at the failing call.
     case kill
-    /// Keep it frozen at the failing call until Enter or SIGINT, so /proc can be read by hand.
+    /// Keep it frozen at the failing call until Enter, SIGINT or SIGUSR1, so /proc can be read by hand.
     case hold
 }
 
@@ -181,13 +181,14 @@ public final class Tracer {
         resume(thread, signal: sig)  // passed through unchanged
     }
 
-    /// SIGINT/SIGTERM/SIGHUP to maptrace: passed to a launched command (unless the terminal
-    /// already sent it to the whole group); an attached process is detached and left running.
+    /// SIGINT/SIGTERM/SIGHUP/SIGQUIT to maptrace: passed to a launched command (unless the
+    /// terminal already sent it to the whole group); an attached process is detached and left running.
     private func handleOwnSignal() {
         if let own = OwnSignals.take() { react(to: own) }
     }
 
-    private func react(to own: (signal: Int32, fromTerminal: Bool)) {
+    func react(to own: (signal: Int32, fromTerminal: Bool)) {
+        if own.signal == SIGUSR1 { return }  // it releases a hold; at other times it means nothing
         if filtered {
             if !own.fromTerminal { kill(root, own.signal) }
         } else {

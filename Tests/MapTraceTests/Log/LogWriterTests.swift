@@ -38,4 +38,119 @@ struct LogWriterTests {
         #expect(mmap.errno == "ENOMEM" && mmap.result == nil && mmap.refused && mmap.later == true)
         #expect(mmap.args == [0, 2 << 20, 3, 0x8001, 16, 0] && mmap.hugetlbMapCount == 3061)
     }
+
+    @Test("the fast path writes the same bytes as the general one for mmap, munmap, mprotect and brk")
+    func fastPathMatchesGeneral() {
+        var rng = SeededGenerator(seed: 0x5AFE)
+        let fast = SyscallRecordBytes()
+        let paths: [String?] = [nil, "/dev/hugepages/rtemap_0", "/dev/hugepages/rtemap_1 (deleted)",
+                                "/tmp/odd \"name\"\\\n\u{1}\tx é", "/dev/zero (deleted)"]
+        let calls: [Syscall] = [.mmap, .munmap, .mprotect, .brk]
+        for i in 0..<4000 {
+            let syscall = calls[i % calls.count]
+            func word() -> UInt64 {
+                switch UInt64.random(in: 0..<4, using: &rng) {
+                case 0: 0
+                case 1: UInt64.random(in: 0..<64, using: &rng)
+                case 2: UInt64.random(in: 0..<(1 << 48), using: &rng)
+                default: UInt64.random(in: 0...UInt64.max, using: &rng)
+                }
+            }
+            var call = CallRecord(syscall: syscall, args: SyscallArguments([word(), word(), word(), word(),
+                                                                         [UInt64.max, 3, 16, 0xFFFF_FF9C][i % 4], word()]))
+            call.fdPath = paths[i % paths.count]
+            switch i % 5 {
+            case 0: call.errno = [12, 22, 1, 11][i % 4]
+            case 1: call.neverReturned = true
+            default: call.result = Int64(bitPattern: word())
+            }
+            let event = SyscallEvent(time: 1_795_690_000 + Double(i) * 0.000123, pid: Int32(i), tid: -Int32(i),
+                                     call: call, hugePageSize: i % 3 == 0 ? 2 << 20 : nil, mapCount: i * 7,
+                                     maxMapCount: 65530, hugetlbMapCount: i, refused: i % 2 == 0)
+            let later: Bool? = [nil, true, false][i % 3]
+            let covered = fast.format(event, later: later)
+            #expect(covered)
+            let general = SyscallRecordBytes.general(event, later: later)
+            if Array(fast.bytes) != general {
+                Issue.record("differs for \(call):\n\(String(decoding: fast.bytes, as: UTF8.self))\(String(decoding: general, as: UTF8.self))")
+                return
+            }
+        }
+    }
+
+    @Test("a log larger than one chunk of its mapping is whole, and trimmed to its length at close")
+    func chunks() throws {
+        let path = NSTemporaryDirectory() + "maptrace-chunks-\(getpid()).jsonl"
+        defer { unlink(path) }
+        let writer = try LogWriter(path: path)
+        writer.writeHeader(command: ["x"], mode: "launch")
+        var call = CallRecord(syscall: .mmap, args: SyscallArguments([0, 4096, 3, 0x22, UInt64.max, 0]))
+        call.result = 0x7f00_0000_0000
+        let count = 30_000  // about 600 bytes each: more than 4 chunks of 4 MiB
+        for i in 0..<count {
+            call.fdPath = String(repeating: "p", count: 200 + i % 7)
+            writer.handle(.syscall(SyscallEvent(time: Double(i), pid: 1, tid: 1, call: call, hugePageSize: nil, mapCount: i,
+                                                maxMapCount: 65530, hugetlbMapCount: 0, refused: false)))
+        }
+        writer.close()
+        var st = stat()
+        #expect(stat(path, &st) == 0)
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(Int(st.st_size) == data.count && data.last == 0x0A && !data.contains(0), "no zero bytes after close")
+        let log = try LogReader.read(path: path)
+        #expect(log.damage == nil && log.records.count == count)
+        if case .syscall(let last) = log.records.last { #expect(last.mapCount == count - 1) }
+    }
+
+    @Test("a log that ends in zero bytes (its writer was killed) is read to its last record; a record cut there is partial")
+    func zeroTail() throws {
+        let path = NSTemporaryDirectory() + "maptrace-zerotail-\(getpid()).jsonl"
+        defer { unlink(path) }
+        let writer = try LogWriter(path: path)
+        writer.writeHeader(command: ["x"], mode: "launch")
+        var call = CallRecord(syscall: .munmap, args: SyscallArguments([0x7f00_0000_0000, 4096]))
+        call.result = 0
+        for i in 0..<10 {
+            writer.handle(.syscall(SyscallEvent(time: Double(i), pid: 1, tid: 1, call: call, hugePageSize: nil, mapCount: i,
+                                                maxMapCount: 65530, hugetlbMapCount: 0, refused: false)))
+        }
+        writer.close()
+        var whole = try Data(contentsOf: URL(fileURLWithPath: path))
+        // as a SIGKILL leaves it: the rest of the chunk, zero
+        try (whole + Data(count: 100_000)).write(to: URL(fileURLWithPath: path))
+        let killed = try LogReader.read(path: path)
+        #expect(killed.damage == nil && killed.records.count == 10 && !killed.hasSummary)
+        // killed in the middle of copying a record
+        whole.removeLast(30)
+        try (whole + Data(count: 5000)).write(to: URL(fileURLWithPath: path))
+        let cut = try LogReader.read(path: path)
+        #expect(cut.records.count == 9)
+        #expect(cut.damage?.contains("partial record at line 11") == true, "\(cut.damage ?? "")")
+        // zero bytes followed by more data are damage, not an end
+        try (whole + Data(count: 100) + Data("{\"type\":\"summary\"}\n".utf8)).write(to: URL(fileURLWithPath: path))
+        let damaged = try LogReader.read(path: path)
+        #expect(damaged.damage != nil)
+    }
+
+    @Test("a record's time is written with at most 7 decimals and reads back as the same Double for any time of day since 1970")
+    func timeRoundTrip() {
+        func text(_ t: Double) -> String {
+            var out = ""
+            JSONLine.seconds(t) { out = String(decoding: $0, as: UTF8.self) }
+            return out
+        }
+        #expect(text(1795690000.25) == "1795690000.25")
+        #expect(text(1795690001) == "1795690001.0")
+        #expect(text(0.0000001) == "0.0000001")
+        #expect(text(12.99999999) == "13.0")
+        var rng = SeededGenerator(seed: 7)
+        for _ in 0..<100_000 {
+            let t = Double.random(in: 1_000_000_000..<4_200_000_000, using: &rng)
+            let written = text(t)
+            #expect(Double(written) == t, "\(t) written as \(written)")
+            if Double(written) != t { return }
+        }
+        let now = Clock.realtime()
+        #expect(Double(text(now)) == now)
+    }
 }

@@ -1,0 +1,106 @@
+import Glibc
+
+/// Where the log's bytes go. A regular file is written through a shared mapping of it: a record
+/// copied into the mapping is in the page cache at once, so a SIGKILL of maptrace loses nothing
+/// it had written, and no system call is made per record (one write(2) a record cost more than
+/// the rest of the logging). The file grows a chunk at a time with fallocate, so that a full
+/// disk is an error here rather than a SIGBUS at a store into a hole; at close it is trimmed to
+/// the bytes written. A log whose writer was killed therefore ends in zero bytes, up to the end
+/// of its last chunk: `LogReader` reads those as the end of the log.
+///
+/// Anything else (a device, a FIFO), or a file system without fallocate, gets one write(2) per
+/// record, which also survives a kill.
+final class LogFile {
+    let path: String
+    private let fd: Int32
+    /// The bytes of the log so far (the file's logical length).
+    private(set) var length = 0
+    /// The mapped chunk: where it starts in the file, its base address and size.
+    private var chunkStart = 0
+    private var chunk: UnsafeMutableRawPointer?
+    private var mapped: Bool
+    private static let chunkSize = 4 << 20
+    /// The first write error, said once; later records are dropped.
+    private(set) var failure: String?
+    private var closed = false
+
+    /// Opens PATH by `OutputFile.openForRun`'s rules: locked and truncated when it is a regular file.
+    init(path: String) throws {
+        let (fd, isRegular) = try OutputFile.openForRun(path, mappable: true)
+        self.path = path
+        self.fd = fd
+        mapped = isRegular
+        if mapped, !grow(to: LogFile.chunkSize, initial: true) {
+            mapped = false
+            _ = ftruncate(fd, 0)  // what fallocate may have reserved before mmap refused
+        }
+    }
+
+    deinit { close() }
+
+    /// Appends BYTES whole: into the mapping, or with write(2).
+    func append(_ bytes: UnsafeRawBufferPointer) {
+        guard failure == nil, !closed, bytes.count > 0 else { return }
+        guard mapped else {
+            if let err = OutputFile.writeAll(fd, bytes) { fail(err) }
+            return
+        }
+        var offset = 0
+        while offset < bytes.count {
+            let room = chunkStart + LogFile.chunkSize - length
+            if room == 0 {
+                guard grow(to: chunkStart + 2 * LogFile.chunkSize, initial: false) else { return }
+                continue
+            }
+            let n = min(room, bytes.count - offset)
+            (chunk! + (length - chunkStart)).copyMemory(from: bytes.baseAddress! + offset, byteCount: n)
+            length += n
+            offset += n
+        }
+    }
+
+    /// Reserves the file up to END and maps the chunk that ends there. Returns false (with
+    /// `failure` set, unless the file system simply lacks fallocate on the first chunk) when
+    /// the space cannot be had.
+    private func grow(to end: Int, initial: Bool) -> Bool {
+        let start = end - LogFile.chunkSize
+        let err = posix_fallocate(fd, off_t(start), off_t(LogFile.chunkSize))
+        if err != 0 {
+            // EOPNOTSUPP: no fallocate here (first chunk only): write(2) per record instead.
+            if initial && (err == EOPNOTSUPP || err == ENOSYS || err == EINVAL) { return false }
+            fail(err)
+            return false
+        }
+        let address = mmap(nil, LogFile.chunkSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off_t(start))
+        guard let address, address != MAP_FAILED else {
+            if initial { return false }
+            fail(errno)
+            return false
+        }
+        // MADV_POPULATE_WRITE (Linux 5.14): the chunk's pages made writable now, in one call,
+        // rather than by a fault at the first store into each; older kernels just fault.
+        _ = madvise(address, LogFile.chunkSize, 23)
+        if let chunk { munmap(chunk, LogFile.chunkSize) }
+        chunk = address
+        chunkStart = start
+        return true
+    }
+
+    private func fail(_ err: Int32) {
+        guard failure == nil else { return }
+        failure = errnoMessage(err)
+        Console.error("maptrace: \(path): cannot write the log: \(errnoMessage(err)); the records after this point are lost")
+    }
+
+    /// Unmaps, trims the file to what was written, and closes it (and so drops its lock).
+    func close() {
+        guard !closed else { return }
+        closed = true
+        if mapped {
+            if let chunk { munmap(chunk, LogFile.chunkSize) }
+            chunk = nil
+            if ftruncate(fd, off_t(length)) != 0 { fail(errno) }
+        }
+        Glibc.close(fd)
+    }
+}

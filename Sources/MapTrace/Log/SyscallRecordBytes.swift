@@ -1,0 +1,274 @@
+/// The syscall record of the calls that make most of a log (mmap, munmap, mprotect, brk),
+/// written byte by byte into one reused buffer: the general path (`CallFields` into a
+/// dictionary, `CallText` through strings, `JSONLine`) allocated some forty times and cost
+/// about 10 µs a record, most of what `--log` added to a run. The bytes are exactly those of the
+/// general path (a unit test holds the two together); flags are rendered by the general code
+/// once per distinct value and kept.
+final class SyscallRecordBytes {
+    /// The record being made: written through a pointer into one buffer allocated once, with no
+    /// bounds, capacity or uniqueness checks per byte (a record is at most a few KiB: its one
+    /// string of any length, an fd path, is limited to `longestPath` below).
+    private let base: UnsafeMutablePointer<UInt8>
+    private(set) var count = 0
+    private static let capacity = 1 << 16
+    private static let longestPath = 8192
+    private var protCache: [UInt64: RenderedFlags] = [:]
+    private var mapFlagsCache: [UInt64: RenderedFlags] = [:]
+    private static let cacheLimit = 256
+
+    /// A flag word as the text shows it (`PROT_READ|PROT_WRITE`, already JSON-escaped) and as
+    /// the fields list it (`["PROT_READ","PROT_WRITE"]`).
+    private struct RenderedFlags {
+        var text: [UInt8]
+        var names: [UInt8]
+    }
+
+    init() { base = .allocate(capacity: Self.capacity) }
+
+    deinit { base.deallocate() }
+
+    /// The record's bytes, valid until the next `format`.
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+    /// Formats the record of E into `bytes`. False for a call this fast path does not cover
+    /// (the caller then uses the general one).
+    func format(_ e: SyscallEvent, later: Bool?) -> Bool {
+        let call = e.call
+        // the names as constants: `Syscall.name` goes through reflection (String(describing:))
+        let name: StaticString
+        switch call.syscall {
+        case .mmap: name = "mmap"
+        case .munmap: name = "munmap"
+        case .mprotect: name = "mprotect"
+        case .brk: name = "brk"
+        default: return false
+        }
+        guard call.string == nil, call.resultPath == nil,
+              (call.fdPath?.utf8.count ?? 0) <= Self.longestPath else { return false }
+        let a = call.args
+        count = 0
+        raw(#"{"type":"syscall","time":"#)
+        JSONLine.seconds(e.time) { (base + count).update(from: $0.baseAddress!, count: $0.count); count += $0.count }
+        raw(#","pid":"#); int(Int64(e.pid))
+        raw(#","tid":"#); int(Int64(e.tid))
+        raw(#","name":""#); raw(name)
+        raw(#"","args":["#)
+        uint(a.a0); comma(); uint(a.a1); comma(); uint(a.a2); comma(); uint(a.a3); comma(); uint(a.a4); comma(); uint(a.a5)
+        raw(#"],"fields":{"#)
+        // keys in sorted order, as the general path sorts them
+        switch call.syscall {
+        case .mmap:
+            let prot = flags(a.a2, prot: true), mapFlags = flags(a.a3, prot: false)
+            raw(#""addr":"#); int(Int64(bitPattern: a.a0))
+            raw(#","fd":"#); int(Int64(Int32(truncatingIfNeeded: a.a4)))
+            raw(#","flags":"#); put(mapFlags.names)
+            raw(#","length":"#); int(Int64(bitPattern: a.a1))
+            raw(#","offset":"#); int(Int64(bitPattern: a.a5))
+            raw(#","prot":"#); put(prot.names)
+            raw(#"},"text":""#); markText(); raw("mmap(")
+            pointer(a.a0); raw(", "); uint(a.a1); raw(", "); put(prot.text); raw(", "); put(mapFlags.text); raw(", ")
+            fd(a.a4, path: call.fdPath); raw(", ")
+            if a.a5 == 0 { raw("0") } else { hex(a.a5) }
+        case .munmap, .mprotect:
+            raw(#""addr":"#); int(Int64(bitPattern: a.a0))
+            raw(#","length":"#); int(Int64(bitPattern: a.a1))
+            let prot = call.syscall == .mprotect ? flags(a.a2, prot: true) : nil
+            if let prot { raw(#","prot":"#); put(prot.names) }
+            raw(#"},"text":""#); markText(); raw(name); raw("(")
+            pointer(a.a0); raw(", "); uint(a.a1)
+            if let prot { raw(", "); put(prot.text) }
+        default:  // brk
+            raw(#""addr":"#); int(Int64(bitPattern: a.a0))
+            raw(#"},"text":""#); markText(); raw("brk(")
+            pointer(a.a0)
+        }
+        raw(")")
+        // strace's column: the call padded to 39 characters before " = "; the text written so
+        // far since `"text":"` is ASCII except for a path, whose escaped bytes count as they are
+        // counted by the general path (its UTF-8 length before escaping)
+        let width = textWidth
+        if width < 39 {
+            (base + count).initialize(repeating: UInt8(ascii: " "), count: 39 - width)
+            count += 39 - width
+        }
+        raw(" = ")
+        if call.neverReturned {
+            raw("?")
+        } else if call.failed {
+            raw("-1 "); raw(errnoName(call.errno)); raw(" ("); string(errnoMessage(call.errno), quoted: false); raw(")")
+        } else if call.syscall == .mmap || call.syscall == .brk {
+            hex(UInt64(bitPattern: call.result))
+        } else {
+            int(call.result)
+        }
+        raw("\"")
+        if !(call.failed || call.neverReturned) { raw(#","result":"#); int(call.result) }
+        if call.failed { raw(#","errno":""#); raw(errnoName(call.errno)); raw("\"") }
+        if let path = call.fdPath { raw(#","fd_path":"#); string(path, quoted: true) }
+        raw(#","hugetlb":"#); raw(e.touchesHugetlb ? "true" : "false")
+        if let size = e.hugePageSize { raw(#","page_size":"#); uint(size) }
+        raw(#","map_count":"#); int(Int64(e.mapCount))
+        raw(#","max_map_count":"#); int(Int64(e.maxMapCount))
+        raw(#","hugetlb_map_count":"#); int(Int64(e.hugetlbMapCount))
+        raw(#","refused":"#); raw(e.refused ? "true" : "false")
+        if let later { raw(#","later":"#); raw(later ? "true" : "false") }
+        raw("}\n")
+        return true
+    }
+
+    // MARK: - the text's width
+
+    /// Where the text's value starts in `bytes`, and the UTF-8 length its unescaped form has
+    /// so far (escapes in a path make the escaped form longer).
+    private var textStart = 0
+    private var escapedExtra = 0
+
+    private var textWidth: Int {
+        count - textStart - escapedExtra
+    }
+
+    // MARK: - pieces
+
+    private func flags(_ value: UInt64, prot: Bool) -> RenderedFlags {
+        if let cached = prot ? protCache[value] : mapFlagsCache[value] { return cached }
+        let text = prot ? protFlags.render(value, zero: "PROT_NONE") : renderMapFlags(value)
+        // rendered through this formatter's own escaping, into a scratch one
+        let scratch = SyscallRecordBytes()
+        scratch.put(UInt8(ascii: "["))
+        for (i, name) in (text == "0" ? [] : text.split(separator: "|")).enumerated() {
+            if i > 0 { scratch.comma() }
+            scratch.string(String(name), quoted: true)
+        }
+        scratch.put(UInt8(ascii: "]"))
+        let names = Array(scratch.bytes)
+        scratch.count = 0
+        scratch.string(text, quoted: false)
+        let rendered = RenderedFlags(text: Array(scratch.bytes), names: names)
+        if prot {
+            if protCache.count < Self.cacheLimit { protCache[value] = rendered }
+        } else if mapFlagsCache.count < Self.cacheLimit {
+            mapFlagsCache[value] = rendered
+        }
+        return rendered
+    }
+
+    @inline(__always) private func put(_ byte: UInt8) {
+        base[count] = byte
+        count += 1
+    }
+
+    @inline(__always) private func put(_ array: [UInt8]) {
+        array.withUnsafeBufferPointer { (base + count).update(from: $0.baseAddress!, count: $0.count) }
+        count += array.count
+    }
+
+    @inline(__always) private func raw(_ s: StaticString) {
+        (base + count).update(from: s.utf8Start, count: s.utf8CodeUnitCount)
+        count += s.utf8CodeUnitCount
+    }
+
+    /// The text's value starts here.
+    private func markText() {
+        textStart = count
+        escapedExtra = 0
+    }
+
+    private func raw(_ s: String) {
+        var s = s
+        s.withUTF8 { (base + count).update(from: $0.baseAddress!, count: $0.count); count += $0.count }
+    }
+
+    @inline(__always) private func comma() { put(UInt8(ascii: ",")) }
+
+    /// Two digits at a time from a table: half the divisions of one at a time.
+    private static let digitPairs: StaticString =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+
+    private func uint(_ value: UInt64) {
+        var digits = 1
+        var limit: UInt64 = 10
+        while digits < 20 && value >= limit {
+            digits += 1
+            if digits < 20 { limit &*= 10 }
+        }
+        var v = value
+        var i = count + digits
+        let pairs = Self.digitPairs.utf8Start
+        while v >= 100 {
+            let pair = Int(v % 100) * 2
+            v /= 100
+            i -= 2
+            base[i] = pairs[pair]
+            base[i + 1] = pairs[pair + 1]
+        }
+        if v >= 10 {
+            i -= 2
+            base[i] = pairs[Int(v) * 2]
+            base[i + 1] = pairs[Int(v) * 2 + 1]
+        } else {
+            i -= 1
+            base[i] = UInt8(ascii: "0") + UInt8(v)
+        }
+        count += digits
+    }
+
+    private func int(_ value: Int64) {
+        if value < 0 { put(UInt8(ascii: "-")) }
+        uint(value.magnitude)
+    }
+
+    private func hex(_ value: UInt64) {
+        put(UInt8(ascii: "0")); put(UInt8(ascii: "x"))
+        var shift = 60
+        while shift > 0 && (value >> UInt64(shift)) & 0xF == 0 { shift -= 4 }
+        while shift >= 0 {
+            let nibble = UInt8((value >> UInt64(shift)) & 0xF)
+            put(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10)
+            shift -= 4
+        }
+    }
+
+    private func pointer(_ value: UInt64) {
+        if value == 0 { raw("NULL") } else { hex(value) }
+    }
+
+    /// `fdText`: the signed fd, with `<path>` when it is open (strace -y).
+    private func fd(_ value: UInt64, path: String?) {
+        let fd = Int32(truncatingIfNeeded: value)
+        if fd == -100 { raw("AT_FDCWD") } else { int(Int64(fd)) }
+        guard let path, fd >= 0 || fd == -100 else { return }
+        let suffix = " (deleted)"
+        put(UInt8(ascii: "<"))
+        if path.hasSuffix(suffix) {
+            string(String(path.dropLast(suffix.count)), quoted: false)
+            raw(">(deleted)")
+        } else {
+            string(path, quoted: false)
+            put(UInt8(ascii: ">"))
+        }
+    }
+
+    /// JSON string escaping, as `JSONLine` does it.
+    private func string(_ s: String, quoted: Bool) {
+        if quoted { put(UInt8(ascii: "\"")) }
+        let before = count
+        var length = 0
+        for byte in s.utf8 {
+            length += 1
+            switch byte {
+            case UInt8(ascii: "\""): put(0x5C); put(0x22)
+            case UInt8(ascii: "\\"): put(0x5C); put(0x5C)
+            case 0x0A: put(0x5C); put(UInt8(ascii: "n"))
+            case 0x09: put(0x5C); put(UInt8(ascii: "t"))
+            case 0x0D: put(0x5C); put(UInt8(ascii: "r"))
+            case 0..<0x20:
+                let hex: StaticString = "0123456789abcdef"
+                put(0x5C); put(UInt8(ascii: "u")); put(0x30); put(0x30)
+                put(hex.utf8Start[Int(byte >> 4)]); put(hex.utf8Start[Int(byte & 0xF)])
+            default: put(byte)
+            }
+        }
+        escapedExtra += (count - before) - length
+        if quoted { put(UInt8(ascii: "\"")) }
+    }
+}
