@@ -58,6 +58,8 @@ enum CallFields {
         case .shmat: f["shmid"] = fd(a[0]); f["addr"] = n(a[1])
         case .shmdt: f["addr"] = n(a[0])
         case .execve, .execveat: if let argv = call.argv { f["argv"] = .names(argv) }
+        case .statfs: f["buf"] = n(a[1])
+        case .fstatfs: f["fd"] = fd(a[0]); f["buf"] = n(a[1])
         }
         return f
     }

@@ -98,6 +98,8 @@ extension Tracer {
         case .fallocate, .ftruncate:
             huge = reader.hugePageSize(pid: pid, fd: args[0])
             record.fdPath = reader.fdPath(pid: pid, fd: args[0])
+        case .fstatfs:
+            record.fdPath = reader.fdPath(pid: pid, fd: args[0])
         case .memfd_create:
             if args[1] & CallBits.mfdHugetlb != 0 { huge = hugePageSize(fromFlags: args[1]) ?? defaultHugePageSize }
         case .shmget:
@@ -151,6 +153,7 @@ extension Tracer {
             for a in model where !k.contains("\(a.start)-\(a.end)") { Console.error("  model only \(a) \(String(describing: a.traits))") }
             debugReports += 1
         }
+        process.touches.note(call, hugePageSize: huge, pid: pid, statfsOnHugetlbfs: statfsOnHugetlbfs(call, tid: thread.tid))
         let brkRefused = effect.refusedBrk
         if memoryCall.isMemoryFailure || brkRefused {
             process.statistics.failuresByErrno[brkRefused ? "ENOMEM" : errnoName(call.errno), default: 0] += 1

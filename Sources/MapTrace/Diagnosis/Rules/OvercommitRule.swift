@@ -10,6 +10,9 @@ public struct OvercommitRule: CauseRule {
 
     public func evaluate(_ input: RuleInput) -> Verdict {
         let request = input.request
+        if request.endPastUserSpace != nil {
+            return .notApplicable("the range reaches past the top of user space: refused before this limit is counted")
+        }
         if request.isHugetlb { return .notApplicable("hugetlb memory is not charged to overcommit") }
         guard let process = input.process else { return .notApplicable("process not read") }
         let shmemAnon = request.isShared && request.isAnonymous

@@ -9,6 +9,9 @@ public struct RlimitASRule: CauseRule {
 
     public func evaluate(_ input: RuleInput) -> Verdict {
         let request = input.request
+        if request.endPastUserSpace != nil {
+            return .notApplicable("the range reaches past the top of user space: refused before this limit is counted")
+        }
         guard Self.growingCalls.contains(request.syscall) else {
             return .notApplicable("\(request.syscall) adds no address space")
         }

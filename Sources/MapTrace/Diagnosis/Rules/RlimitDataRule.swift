@@ -7,6 +7,9 @@ public struct RlimitDataRule: CauseRule {
 
     public func evaluate(_ input: RuleInput) -> Verdict {
         let request = input.request
+        if request.endPastUserSpace != nil {
+            return .notApplicable("the range reaches past the top of user space: refused before this limit is counted")
+        }
         guard let process = input.process else { return .notApplicable("process not read") }
         guard let growth = Self.dataGrowth(request, view: process.addressSpace) else {
             return .notApplicable("\(request.syscall) adds no private writable memory")
