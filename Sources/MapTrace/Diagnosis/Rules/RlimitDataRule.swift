@@ -31,7 +31,7 @@ public struct RlimitDataRule: CauseRule {
                 + "\(Quantity.bytes(growth)) of private writable memory = \(Quantity.bytes(total))",
             details: ["kmsg (once per boot): \"VmData … exceed data ulimit …\""],
             fix: RlimitFix.commands(process: process, limit: limit, prlimit: "data", ulimit: "-d",
-                                    systemd: "LimitDATA", limitsConf: "data")
+                                    systemd: "LimitDATA", limitsConf: "data", needed: total)
                 + [FixCommand(.alternative, "boot option ignore_rlimit_data (turns the limit into a warning)")]))
     }
 
