@@ -212,3 +212,24 @@ struct FixAppliedTests {
                 "\(run.result.stderr)")
     }
 }
+
+/// Calls refused on their range, not on a limit: each names the kernel's check.
+@Suite("Range failures on a real process")
+struct RangeFailureTests {
+    @Test("mlock of PROT_NONE, mremap without MAYMOVE, MAP_FIXED past TASK_SIZE, brk(-1), brk into a mapping, a wrapping MAP_HUGETLB length",
+          arguments: [("mlock-protnone", "bad_range", "PROT_NONE"),
+                      ("mremap-nomove", "address_space", "without MREMAP_MAYMOVE"),
+                      ("fixed-past-top", "address_space", "TASK_SIZE"),
+                      ("brk-minus1", "address_space", "check_brk_limits"),
+                      ("brk-into-mapping", "address_space", "is in the way"),
+                      ("hugetlb-huge-length", "hugepage_alignment", "wraps past 2^64")])
+    func rangeFailure(scenario: String, cause: String, words: String) throws {
+        let run = try DiagnosedRun.trace([Fixture.binary("hugeprobe"), "range", scenario])
+        #expect(run.result.stdout.contains("\(scenario) failed:"), "\(run.result)")
+        #expect(run.cause == cause, "\(run.json)")
+        #expect(run.certainty == "confirmed")
+        #expect(run.json.contains(words), "\(run.json)")
+        #expect(run.alsoExceeded.isEmpty, "no limit is claimed after a range refusal: \(run.json)")
+        #expect(!run.json.contains("arguments aligned"), "no check claimed that was not made")
+    }
+}
