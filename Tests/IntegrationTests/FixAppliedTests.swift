@@ -52,6 +52,30 @@ struct FixAppliedTests {
         #expect(rerun.diagnoses.isEmpty, "\(rerun.json)")
     }
 
+    @Test("hugetlb_cgroup at fault: hugetlb.2MB.max 8 MiB under -m 32 gives SIGBUS; the printed value is the run's 32 MiB", Fixture.privileged)
+    func cgroupFaultLimit() throws {
+        let stage = try HugetlbStage(pages: 24)
+        defer { stage.restore() }
+        let root = try #require(CgroupV2.mountPoint(), "no cgroup2 mount")
+        try #require(CgroupV2.hasHugetlb(root), "no hugetlb controller in \(root)")
+        let cgroup = try CgroupV2(root: root, name: "maptrace-fault-\(getpid())")
+        defer { cgroup.remove() }
+        try cgroup.write("hugetlb.2MB.max", "\(8 << 20)")
+        let inCgroup = ["/bin/sh", "-c", "echo $$ > \(cgroup.path)/cgroup.procs && exec \"$@\"", "sh"] + Self.l2fwd(stage, megabytes: 32)
+
+        let failed = try DiagnosedRun.trace(inCgroup)
+        #expect(failed.result.status == 128 + SIGBUS, "MAP_POPULATE cannot report it: the first touch of page 5 is a SIGBUS: \(failed.result)")
+        #expect(failed.cause == "hugetlb_cgroup", "\(failed.json)")
+        let fix = try Self.runtimeFix(failed)
+        #expect(fix.command == "echo \(32 << 20) > \(cgroup.path)/hugetlb.2MB.max", "\(fix)")
+        #expect(fix.note.contains("-m 32 → 16 pages of 2 MiB"), "\(fix.note)")
+
+        Self.apply(fix.command)
+        let rerun = try DiagnosedRun.trace(inCgroup)
+        #expect(rerun.result.status == 0, "\(rerun.result)")
+        #expect(rerun.diagnoses.isEmpty, "\(rerun.json)")
+    }
+
     @Test("hugetlbfs_size: size=8M under -m 32; the printed mount holds 16 pages and the rerun starts", Fixture.privileged)
     func mountSize() throws {
         let stage = try HugetlbStage(pages: 24, options: "pagesize=2M,size=8M")
@@ -191,6 +215,27 @@ struct FixAppliedTests {
         #expect(failed.result.stderr.contains("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages"), "what it read is named")
         let fix = try Self.runtimeFix(failed)
         #expect(fix.command.hasPrefix("echo 32 > /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"), "\(fix)")
+
+        Self.apply(fix.command)
+        let rerun = try DiagnosedRun.trace(command)
+        #expect(rerun.result.status == 0, "\(rerun.result)")
+        #expect(rerun.diagnoses.isEmpty, "\(rerun.json)")
+    }
+
+    @Test("l2fwd's pre-check statfs's a size=8M mount and gives up under -m 32: hugetlbfs_size (likely); the printed mount lets it run",
+          Fixture.privileged)
+    func giveUpOnMountSize() throws {
+        let stage = try HugetlbStage(pages: 24, options: "pagesize=2M,size=8M")
+        defer { stage.restore() }
+        let command = Self.l2fwd(stage, megabytes: 32, mode: "checked")
+        let failed = try DiagnosedRun.trace(command)
+        #expect(failed.result.status == 1, "\(failed.result)")
+        #expect(failed.result.stderr.contains("statfs(\"\(stage.mount.path)\""), "the statfs call is traced: \(failed.result.stderr)")
+        #expect(failed.cause == "hugetlbfs_size", "\(failed.json)")
+        #expect(failed.certainty == "likely")
+        #expect(failed.json.contains(stage.mount.path), "the mount it looked at is named")
+        let fix = try Self.runtimeFix(failed)
+        #expect(fix.command.contains("size=32M"), "\(fix)")
 
         Self.apply(fix.command)
         let rerun = try DiagnosedRun.trace(command)

@@ -121,6 +121,7 @@ public func diagnoseGiveUp(pid: Int32, comm: String?, status: String, snapshot: 
         call: call, comm: comm, cause: chosen.cause, certainty: .likely,
         evidence: Evidence(values: chosen.values, sentence: chosen.sentence, details: details),
         ruledOut: ruledOut, alsoExceeded: Array(findings.dropFirst()), fix: chosen.fix,
-        pattern: looked.isEmpty ? nil : "read \(looked.joined(separator: ", ")) and mapped nothing that failed",
+        pattern: looked.isEmpty ? nil : "read \(looked.prefix(4).joined(separator: ", "))"
+            + (looked.count > 4 ? " and \(looked.count - 4) more" : "") + "; no memory call failed",
         setBy: nil))
 }

@@ -58,11 +58,13 @@ final class HugepageMemory {
         case .checked:
             // The modern EAL's pre-check: the pool's free − reserved pages against -m, before any
             // file is made; short, rte_eal_init fails and the application exits with 1.
-            let wanted = requested ?? max(free, 1)
-            if wanted > free {
+            // The mount's size= limits it too: statfs tells what is left of it.
+            let available = min(free, directory.mountFreePages() ?? free)
+            let wanted = requested ?? max(available, 1)
+            if wanted > available {
                 Console.error(
                     "EAL: Not enough memory available! Requested: \(wanted * directory.pageSize >> 20)MB,"
-                        + " available: \(free * directory.pageSize >> 20)MB")
+                        + " available: \(available * directory.pageSize >> 20)MB")
                 Console.error("EAL: FATAL: Cannot init memory")
                 Console.error("EAL: Cannot init memory")
                 exit(1)
