@@ -96,7 +96,7 @@ public struct AddressSpaceRule: CauseRule {
         .exceeded(Finding(
             cause: cause, certainty: .confirmed, values: values,
             sentence: "no free address range: " + sentence,
-            fix: [FixCommand(.alternative, "reserve less virtual address space (DPDK: fewer memseg lists, "
-                             + "--base-virtaddr); build for 64 bits")]))
+            fix: [FixCommand(.alternative, "map less at once, or unmap reservations no longer used; a DPDK EAL reserves "
+                             + "its memseg lists' address space up front, sized by its build-time RTE_MAX_MEM_MB* settings")]))
     }
 }
