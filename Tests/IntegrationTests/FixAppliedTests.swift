@@ -230,7 +230,8 @@ struct FixAppliedTests {
         let command = Self.l2fwd(stage, megabytes: 32, mode: "checked")
         let failed = try DiagnosedRun.trace(command)
         #expect(failed.result.status == 1, "\(failed.result)")
-        #expect(failed.result.stderr.contains("statfs(\"\(stage.mount.path)\""), "the statfs call is traced: \(failed.result.stderr)")
+        #expect(failed.result.stderr.contains("statfs(\"\(stage.mount.path)\", {f_type=HUGETLBFS_MAGIC, f_bsize=2097152, f_blocks=4, f_bfree=4"),
+                "the statfs call is traced and decoded: \(failed.result.stderr)")
         #expect(failed.cause == "hugetlbfs_size", "\(failed.json)")
         #expect(failed.certainty == "likely")
         #expect(failed.json.contains(stage.mount.path), "the mount it looked at is named")

@@ -94,15 +94,17 @@ public struct RunDemand: Sendable, Equatable {
             index += 1
         }
         if memoryMiB == nil, let perNode = socketMemMiB { memoryMiB = perNode.reduce(0, +) }
-        if name == "l2fwd" {
-            // The shipped example (DPDK's own is dpdk-l2fwd): its --mem-mode names the layout.
+        let modernEAL = legacyMem || inMemory || singleFileSegments || sawFixedHugetlbMaps
+        if name == "l2fwd" && (memMode != nil || !modernEAL) {
+            // The shipped example (DPDK's own builds as dpdk-l2fwd, or l2fwd from its Makefile,
+            // and then shows itself by its options or its MAP_FIXED pattern): --mem-mode names the layout.
             program = "l2fwd"
             switch memMode ?? "all-pages" {
             case "all-pages": layout = .everyFreePageFatal
             case "single-file": layout = .requestedSegment
             default: layout = .requestedPages
             }
-        } else if sawEALOption || name.hasPrefix("dpdk-") {
+        } else if sawEALOption || name.hasPrefix("dpdk-") || name == "l2fwd" {
             program = "DPDK EAL"
             if legacyMem {
                 layout = .everyFreePageTolerant

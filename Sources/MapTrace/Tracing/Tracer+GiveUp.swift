@@ -4,17 +4,21 @@ import Glibc
 // before it maps anything, prints "Not enough memory available!" and exits 1. No call failed,
 // so the explanation comes at its exit, from what it asked for and what the system offers.
 extension Tracer {
-    /// Whether a statfs/fstatfs call looked at a hugetlbfs mount.
-    func statfsOnHugetlbfs(_ call: CallRecord, tid: Int32) -> Bool {
+    /// The huge page size of the hugetlbfs mount a statfs/fstatfs call looked at; nil for any
+    /// other call or file system. A successful call's result is read into the record.
+    func statfsHugePageSize(_ call: inout CallRecord, tid: Int32) -> UInt64? {
+        if call.syscall == .statfs || call.syscall == .fstatfs, !call.failed {
+            call.statfsResult = reader.statfs(pid: tid, at: call.args[1])
+        }
         switch call.syscall {
         case .statfs:
             // The path may be the mount point itself: ask about a name inside it.
-            guard let path = call.string else { return false }
-            return reader.hugePageSize(pid: tid, path: path + "/.", base: reader.fdPath(pid: tid, fd: UInt64(bitPattern: -100))) != nil
+            guard let path = call.string else { return nil }
+            return reader.hugePageSize(pid: tid, path: path + "/.", base: reader.fdPath(pid: tid, fd: UInt64(bitPattern: -100)))
         case .fstatfs:
-            return reader.hugePageSize(pid: tid, fd: call.args[0]) != nil
+            return reader.hugePageSize(pid: tid, fd: call.args[0])
         default:
-            return false
+            return nil
         }
     }
 

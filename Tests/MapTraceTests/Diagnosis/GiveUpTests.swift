@@ -64,5 +64,9 @@ struct GiveUpTests {
         var fcall = CallRecord(syscall: .fstatfs, args: SyscallArguments([3, 0x7ffd_0000_1000, 0, 0, 0, 0]))
         fcall.fdPath = "/dev/hugepages"
         #expect(CallText.render(fcall).hasPrefix("fstatfs(3</dev/hugepages>, 0x7ffd00001000) = 0"))
+        fcall.statfsResult = StatfsResult(type: 0x9584_58f6, blockSize: 2 << 20, blocks: 4, blocksFree: 1, blocksAvailable: 1,
+                                          files: 0, filesFree: 0)
+        #expect(CallText.render(fcall).hasPrefix("fstatfs(3</dev/hugepages>, {f_type=HUGETLBFS_MAGIC, f_bsize=2097152, "
+                                                  + "f_blocks=4, f_bfree=1, f_bavail=1, f_files=0, f_ffree=0, ...}) = 0"))
     }
 }

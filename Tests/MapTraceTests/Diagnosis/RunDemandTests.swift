@@ -41,6 +41,9 @@ struct RunDemandTests {
         #expect(shipped.program == "l2fwd" && shipped.layout == .everyFreePageFatal)
         #expect(RunDemand(command: ["l2fwd", "-m", "8", "--mem-mode", "checked"]).layout == .requestedPages)
         #expect(RunDemand(command: ["l2fwd", "-m8", "--mem-mode=single-file"]).layout == .requestedSegment)
+        // DPDK's own example built with its Makefile is also called l2fwd: its MAP_FIXED pattern tells
+        let real = RunDemand(command: ["./build/l2fwd", "-m", "64", "--", "-p", "1"], sawFixedHugetlbMaps: true)
+        #expect(real.program == "DPDK EAL" && real.layout == .requestedPages)
     }
 
     @Test("the owner of a cgroup: systemd unit, Kubernetes pod, Docker container")
