@@ -38,8 +38,10 @@ extension Tracer {
     /// A process has exited: when it failed or was killed after it went for huge pages, and none
     /// of its memory calls failed, compare what it asked for with what the system offers.
     func exitedWithoutFailure(_ process: TracedProcess, code: Int32?, signal: Int32?) {
-        guard (code ?? 0) != 0 || signal != nil, process.statistics.firstFailure == nil,
-              process.statistics.failuresByErrno.isEmpty else { return }
+        // A process stopped by the user (Ctrl-C, a service stop, a closed terminal or pipe) did not give up.
+        let userSignals: Set<Int32> = [SIGINT, SIGTERM, SIGHUP, SIGPIPE]
+        guard (code ?? 0) != 0 || signal.map({ !userSignals.contains($0) }) == true,
+              process.statistics.firstFailure == nil, process.statistics.failuresByErrno.isEmpty else { return }
         let context = traceContext(process)
         let demand = context.demand
         let wentForHugePages = process.touches.touched || demand.inMemory || demand.hugeDir != nil
