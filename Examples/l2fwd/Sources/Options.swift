@@ -8,6 +8,9 @@ enum MemoryMode: String, CaseIterable {
     case onDemand = "on-demand"
     /// One file for the whole of `-m`, one mapping.
     case singleFile = "single-file"
+    /// DPDK 18.05 and later: compare `-m` with the free pages first and give up before mapping
+    /// anything when they fall short, then map only what `-m` needs, one mapping each.
+    case checked
 }
 
 /// The options before `--`, in DPDK's EAL spelling.
@@ -65,6 +68,7 @@ struct Options {
           --vdev SPEC           a port: net_pcap0,rx_pcap=IN,tx_pcap=OUT | net_af_packet0,iface=IF
                                 | net_null0 | net_ring0[,packets=N]  (repeatable)
           --mem-mode MODE       all-pages (DPDK 16.04, default) | on-demand | single-file
+                                | checked (DPDK 18.05+: checks the free pages first, exits 1 if short)
           -n N                  memory channels (accepted, ignored)
         app options:
           -p PORTMASK           hex mask of the ports to forward between (default: all)

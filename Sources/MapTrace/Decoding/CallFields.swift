@@ -58,6 +58,13 @@ enum CallFields {
         case .shmat: f["shmid"] = fd(a[0]); f["addr"] = n(a[1])
         case .shmdt: f["addr"] = n(a[0])
         case .execve, .execveat: if let argv = call.argv { f["argv"] = .names(argv) }
+        case .statfs, .fstatfs:
+            if call.syscall == .fstatfs { f["fd"] = fd(a[0]) }
+            f["buf"] = n(a[1])
+            if let r = call.statfsResult {
+                f["f_type"] = n(r.type); f["f_bsize"] = .number(r.blockSize)
+                f["f_blocks"] = n(r.blocks); f["f_bfree"] = n(r.blocksFree); f["f_bavail"] = n(r.blocksAvailable)
+            }
         }
         return f
     }

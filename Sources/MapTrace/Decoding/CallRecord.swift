@@ -38,6 +38,28 @@ public struct SyscallArguments: Sendable, Equatable, Codable {
     public var array: [UInt64] { [a0, a1, a2, a3, a4, a5] }
 }
 
+/// The fields of struct statfs a hugetlbfs mount fills in meaningfully (blocks are huge pages).
+public struct StatfsResult: Sendable, Equatable {
+    public var type: UInt64
+    public var blockSize: Int64
+    public var blocks: UInt64
+    public var blocksFree: UInt64
+    public var blocksAvailable: UInt64
+    public var files: UInt64
+    public var filesFree: UInt64
+
+    public init(type: UInt64, blockSize: Int64, blocks: UInt64, blocksFree: UInt64, blocksAvailable: UInt64,
+                files: UInt64, filesFree: UInt64) {
+        self.type = type
+        self.blockSize = blockSize
+        self.blocks = blocks
+        self.blocksFree = blocksFree
+        self.blocksAvailable = blocksAvailable
+        self.files = files
+        self.filesFree = filesFree
+    }
+}
+
 /// A traced call: what was read at entry, and its result at exit.
 public struct CallRecord: Sendable {
     public var syscall: Syscall
@@ -53,6 +75,8 @@ public struct CallRecord: Sendable {
     public var nodeMask: [UInt64]?
     /// execve's argv, read at entry.
     public var argv: [String]?
+    /// What a successful statfs/fstatfs returned, read at exit.
+    public var statfsResult: StatfsResult?
     /// The return value (non-negative) or 0, and the errno (0 on success).
     public var result: Int64 = 0
     public var errno: Int32 = 0

@@ -20,6 +20,7 @@ public enum CallText {
         case .fallocate, .ftruncate, .memfd_create: renderFileSizeArguments(call)
         case .shmget, .shmat, .shmdt: renderShmArguments(call)
         case .execve, .execveat: renderExecArguments(call)
+        case .statfs, .fstatfs: renderStatfsArguments(call)
         }
     }
 

@@ -10,6 +10,8 @@ public enum Syscall: UInt16, CaseIterable, Sendable, Codable {
     case munlock, munlockall, pkey_mprotect, mbind, mseal
     /// prctl only as PR_SET_VMA (the filter passes every other option untraced).
     case prctl
+    /// statfs of a hugetlbfs mount is how a program reads its size= and free pages.
+    case statfs, fstatfs
 
     /// The name strace prints, which is also the name libseccomp resolves.
     public var name: String { String(describing: self) }
@@ -36,7 +38,7 @@ public enum Syscall: UInt16, CaseIterable, Sendable, Codable {
     /// Which argument holds a path to read at entry, if any.
     var pathArgument: Int? {
         switch self {
-        case .open, .creat, .execve: 0
+        case .open, .creat, .execve, .statfs: 0
         case .openat, .openat2, .execveat: 1
         case .memfd_create: 0
         default: nil
@@ -47,7 +49,7 @@ public enum Syscall: UInt16, CaseIterable, Sendable, Codable {
     var fdArgument: Int? {
         switch self {
         case .mmap: 4
-        case .fallocate, .ftruncate: 0
+        case .fallocate, .ftruncate, .fstatfs: 0
         default: nil
         }
     }

@@ -9,7 +9,9 @@ public enum DiagnosisText {
         let who = "pid \(call.pid)" + (diagnosis.comm.map { " (\($0))" } ?? "")
             + (call.tid != call.pid ? ", thread \(call.tid)" : "")
         var lines: [String] = []
-        if call.syscall == "SIGBUS" {
+        if call.syscall == "exit" {
+            lines.append("maptrace: \(who) gave up without a failing memory call")
+        } else if call.syscall == "SIGBUS" {
             let address = call.signalAddress.map { " at 0x" + String($0, radix: 16) } ?? ""
             lines.append("maptrace: SIGBUS\(address) in \(who)")
         } else {

@@ -55,10 +55,16 @@ public struct TraceContext: Codable, Sendable, Equatable {
     public var mappingsBeforeHugetlb: Int?
     /// Failures of the same kind seen before this one (0 for the first).
     public var earlierFailures: Int
+    /// hugetlb mappings made with MAP_FIXED (into a range reserved first, as DPDK ≥ 18.05 does).
+    public var fixedHugetlbMappings: Int?
+    /// Files the process opened or statfs'd that tell the size of the pool or a mount
+    /// (/sys/kernel/mm/hugepages/…, /proc/meminfo, hugetlbfs mount points).
+    public var lookedAt: [String]?
 
     public init(command: [String] = [], hugetlbfsFilesOpened: Int = 0, hugetlbMappings: Int = 0,
                 hugetlbBytesMapped: UInt64 = 0, hugetlbPageSize: UInt64? = nil,
-                mappingsBeforeHugetlb: Int? = nil, earlierFailures: Int = 0) {
+                mappingsBeforeHugetlb: Int? = nil, earlierFailures: Int = 0, fixedHugetlbMappings: Int? = nil,
+                lookedAt: [String]? = nil) {
         self.command = command
         self.hugetlbfsFilesOpened = hugetlbfsFilesOpened
         self.hugetlbMappings = hugetlbMappings
@@ -66,5 +72,13 @@ public struct TraceContext: Codable, Sendable, Equatable {
         self.hugetlbPageSize = hugetlbPageSize
         self.mappingsBeforeHugetlb = mappingsBeforeHugetlb
         self.earlierFailures = earlierFailures
+        self.fixedHugetlbMappings = fixedHugetlbMappings
+        self.lookedAt = lookedAt
+    }
+
+    /// What the whole run asks for, from the command line and the pattern of its calls.
+    public var demand: RunDemand {
+        RunDemand(command: command, sawFixedHugetlbMaps: (fixedHugetlbMappings ?? 0) > 0,
+                  sawHugetlbMaps: hugetlbMappings > 0)
     }
 }

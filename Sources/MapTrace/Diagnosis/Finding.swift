@@ -96,12 +96,33 @@ public struct RuleInput: Sendable {
     public let snapshot: Snapshot
     public let context: TraceContext
     let request: MemoryRequest
+    /// What the run as a whole asks for: fixes are sized for it, not only for this call.
+    let demand: RunDemand
 
     public init(call: FailedCall, snapshot: Snapshot, context: TraceContext) {
         self.call = call
         self.snapshot = snapshot
         self.context = context
         self.request = MemoryRequest(call, areas: snapshot.process?.addressSpace)
+        self.demand = context.demand
+    }
+
+    /// hugetlb pages of `pageSize` this process had mapped before the failure.
+    func ownPages(pageSize: UInt64) -> Int {
+        guard pageSize > 0, context.hugetlbPageSize == nil || context.hugetlbPageSize == pageSize else { return 0 }
+        return Int(context.hugetlbBytesMapped / pageSize)
+    }
+
+    /// Pages of `pageSize` free to the process when it started: what it mapped since, plus what
+    /// the pool still had unreserved at the failure.
+    func freeAtStart(pageSize: UInt64) -> Int? {
+        guard let pool = snapshot.pool(pageSize: pageSize) else { return nil }
+        return ownPages(pageSize: pageSize) + pool.unreserved
+    }
+
+    /// The pages the run takes before it gets past its memory init, with the derivation.
+    func runPages(pageSize: UInt64) -> (pages: Int, why: String)? {
+        demand.pagesTaken(pageSize: pageSize, freeAtStart: freeAtStart(pageSize: pageSize))
     }
 
     var process: ProcessState? { snapshot.process }

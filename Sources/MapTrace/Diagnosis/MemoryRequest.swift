@@ -49,7 +49,8 @@ struct MemoryRequest: Sendable {
         case "brk":
             flags = 0
             prot = 0
-            let heapEnd = areas?.areas.first { $0.path == "[heap]" }?.end
+            // The old break: the end of [heap], or (no heap yet) what the refused brk returned.
+            let heapEnd = areas?.areas.first { $0.path == "[heap]" }?.end ?? Self.returnedAddress(call.text)
             start = heapEnd
             length = 0
             growth = heapEnd.map { a[0] > $0 ? Page.roundUp(a[0] - $0, to: Page.size) : 0 } ?? 0
@@ -107,8 +108,37 @@ struct MemoryRequest: Sendable {
         }
     }
 
+    /// The top of user space the request reaches past (x86_64 TASK_SIZE with 4-level page
+    /// tables): a range there is refused before any limit is counted (mm/mmap.c
+    /// __get_unmapped_area; brk through check_brk_limits). nil when it stays below.
+    var endPastUserSpace: UInt64? {
+        let top = AddressSpaceRule.taskSize
+        switch syscall {
+        case "brk":
+            let wanted = call.args.first ?? 0
+            return wanted > top || Page.roundUp(wanted, to: Page.size) < wanted ? wanted : nil
+        case "mmap":
+            guard fixed, let start else { return nil }
+            let (end, overflow) = start.addingReportingOverflow(Page.roundUp(call.args.count > 1 ? call.args[1] : 0, to: Page.size))
+            return overflow || end > top ? (overflow ? UInt64.max : end) : nil
+        default:
+            return nil
+        }
+    }
+
+    /// "0x55e7a5595000" at the end of "brk(0x…) = 0x55e7a5595000".
+    static func returnedAddress(_ text: String) -> UInt64? {
+        guard let range = text.ranges(of: "= 0x").last else { return nil }
+        return UInt64(text[range.upperBound...].prefix { $0.isHexDigit }, radix: 16)
+    }
+
     /// Address ranges whose surroundings the snapshot should keep.
     static func focusRanges(of call: FailedCall) -> [(start: UInt64, end: UInt64)] {
+        if call.syscall == "brk", let wanted = call.args.first, wanted < AddressSpaceRule.taskSize {
+            // The areas just below the requested break: one of them stops the heap's growth.
+            let low = returnedAddress(call.text) ?? Page.roundDown(wanted, to: Page.size)
+            return [(low, Swift.max(low + 1, Page.roundUp(wanted, to: Page.size) + Page.size))]
+        }
         let request = MemoryRequest(call)
         guard let start = request.start, let end = request.end else { return [] }
         if call.syscall == "mremap" {

@@ -101,7 +101,7 @@ extension StraceCall {
             if let filePath, isHugetlbfs(filePath) { huge = defaultSize }
         case .brk:
             args = SyscallArguments([try number(0)])
-        case .execve, .execveat:
+        case .execve, .execveat, .statfs, .fstatfs:
             return nil
         }
         var call = MemoryCall(syscall: syscall, args: args)

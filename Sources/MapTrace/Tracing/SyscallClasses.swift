@@ -5,14 +5,14 @@ import CSeccomp
 public enum SyscallClasses {
     /// class name (without %) → the traced calls strace puts in it.
     static let table: [String: Set<Syscall>] = [
-        "file": [.open, .openat, .openat2, .creat, .execve, .execveat],
-        "desc": [.open, .openat, .openat2, .creat, .mmap, .fallocate, .ftruncate, .memfd_create, .execveat],
+        "file": [.open, .openat, .openat2, .creat, .execve, .execveat, .statfs],
+        "desc": [.open, .openat, .openat2, .creat, .mmap, .fallocate, .ftruncate, .memfd_create, .execveat, .fstatfs],
         "memory": [.mmap, .munmap, .mremap, .mprotect, .brk, .madvise, .mlock, .mlock2, .mlockall, .shmat, .shmdt,
                    .munlock, .munlockall, .pkey_mprotect, .mbind, .mseal],
         "process": [.execve, .execveat],
         "ipc": [.shmget, .shmat, .shmdt],
         "creds": [], "clock": [], "network": [], "net": [], "signal": [], "pure": [],
-        "stat": [], "lstat": [], "fstat": [], "%stat": [], "statfs": [], "fstatfs": [], "%statfs": [],
+        "stat": [], "lstat": [], "fstat": [], "%stat": [], "statfs": [.statfs], "fstatfs": [.fstatfs], "%statfs": [.statfs, .fstatfs],
     ]
 
     /// Classes strace also accepts without the `%` (its older spelling).

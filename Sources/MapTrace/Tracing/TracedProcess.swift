@@ -18,6 +18,7 @@ final class TracedProcess {
     /// Monotonic time of the last comparison with /proc/PID/maps.
     var lastResync: Double = 0
     var pageSizeUse: [UInt64: Int] = [:]
+    var touches = HugetlbTouches()
 
     init(pid: Int32, space: AddressSpace, command: [String]) {
         self.pid = pid

@@ -37,6 +37,15 @@ final class TraceeReader {
         return got == 24 ? (how.0, how.1, how.2) : nil
     }
 
+    /// The first seven fields of x86_64's struct statfs (f_type … f_ffree, eight bytes each).
+    func statfs(pid: Int32, at address: UInt64) -> StatfsResult? {
+        var words: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0)
+        let got = withUnsafeMutableBytes(of: &words) { mt_read_mem(pid, address, $0.baseAddress, 56) }
+        guard got == 56 else { return nil }
+        return StatfsResult(type: words.0, blockSize: Int64(bitPattern: words.1), blocks: words.2, blocksFree: words.3,
+                            blocksAvailable: words.4, files: words.5, filesFree: words.6)
+    }
+
     /// mbind's node mask: `bits` bits from `address`, as 64-bit words (at most 1024 nodes).
     func nodeMask(pid: Int32, at address: UInt64, bits: UInt64) -> [UInt64]? {
         guard address != 0 else { return [] }

@@ -98,6 +98,8 @@ extension Tracer {
         case .fallocate, .ftruncate:
             huge = reader.hugePageSize(pid: pid, fd: args[0])
             record.fdPath = reader.fdPath(pid: pid, fd: args[0])
+        case .fstatfs:
+            record.fdPath = reader.fdPath(pid: pid, fd: args[0])
         case .memfd_create:
             if args[1] & CallBits.mfdHugetlb != 0 { huge = hugePageSize(fromFlags: args[1]) ?? defaultHugePageSize }
         case .shmget:
@@ -151,6 +153,8 @@ extension Tracer {
             for a in model where !k.contains("\(a.start)-\(a.end)") { Console.error("  model only \(a) \(String(describing: a.traits))") }
             debugReports += 1
         }
+        let statfsHuge = statfsHugePageSize(&call, tid: thread.tid)
+        process.touches.note(call, hugePageSize: huge, pid: pid, statfsOnHugetlbfs: statfsHuge != nil)
         let brkRefused = effect.refusedBrk
         if memoryCall.isMemoryFailure || brkRefused {
             process.statistics.failuresByErrno[brkRefused ? "ENOMEM" : errnoName(call.errno), default: 0] += 1
@@ -160,12 +164,12 @@ extension Tracer {
         let now = Clock.realtime()
         // a refused memory call: what the default output shows even off hugetlb
         let refused = (call.failed || brkRefused) && !call.syscall.opensFile && !call.syscall.isExec
-        let event = SyscallEvent(time: now, pid: pid, tid: thread.tid, call: call, hugePageSize: huge,
+        let event = SyscallEvent(time: now, pid: pid, tid: thread.tid, call: call, hugePageSize: huge ?? statfsHuge,
                                  mapCount: process.space.count, maxMapCount: maxMapCount,
                                  hugetlbMapCount: process.space.hugetlbCount, refused: refused)
         if call.injected ? call.failed : memoryCall.needsDiagnosis(effect) {
             failure(thread, event: event)
-        } else if sink.wants(touchesHugetlb: huge != nil, failed: refused) {
+        } else if sink.wants(touchesHugetlb: huge != nil || statfsHuge != nil, failed: refused) {
             sink.handle(.syscall(event))
         }
         periodic(process, now: now)

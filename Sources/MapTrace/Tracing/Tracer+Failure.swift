@@ -52,13 +52,7 @@ extension Tracer {
         if let kernel = snapshot.process?.mapCount, kernel != process.space.count {
             sink.handle(.drift(time: failed.time, pid: process.pid, model: process.space.count, kernel: kernel))
         }
-        let context = TraceContext(command: process.command,
-                                   hugetlbfsFilesOpened: process.statistics.hugetlbfsFilesOpened,
-                                   hugetlbMappings: process.statistics.hugetlbMappings,
-                                   hugetlbBytesMapped: process.statistics.bytesMappedByPageSize.values.reduce(0, +),
-                                   hugetlbPageSize: process.mainHugePageSize,
-                                   mappingsBeforeHugetlb: process.mapCountBeforeHugetlb,
-                                   earlierFailures: 0)
+        let context = traceContext(process)
         diagnoses += 1
         sink.handle(.diagnosis(diagnose(failed, snapshot: snapshot, context: context)))
         // The model follows the kernel again from here (a failed MAP_FIXED can leave a hole).

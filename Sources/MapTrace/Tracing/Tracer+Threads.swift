@@ -89,6 +89,7 @@ extension Tracer {
             sink.handle(.exit(time: Clock.realtime(), pid: process.pid, tid: tid, status: code, signal: sig,
                               coreDumped: !exited && status & 0x80 != 0, isProcess: isProcess))
         }
+        if isProcess { exitedWithoutFailure(process, code: code, signal: sig) }
         if process.threads.isEmpty, processes[process.pid] === process {
             processes[process.pid] = nil
             finished.append(process.statistics)

@@ -206,6 +206,44 @@ static int scenario_create(long n) {
     return i == n ? 0 : 1;
 }
 
+/* Calls that fail on their range, not on a limit: each prints the errno it got. */
+static int scenario_range(const char *which) {
+    long rc = 0;
+    if (!strcmp(which, "mlock-protnone")) {
+        void *p = mmap(NULL, 1 << 20, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        rc = mlock(p, 1 << 20);
+    } else if (!strcmp(which, "mremap-nomove")) {
+        /* a page followed by another mapping: it cannot grow in place, and may not move */
+        char *p = mmap(NULL, 2 << 12, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        mprotect(p + 4096, 4096, PROT_READ);
+        void *q = mremap(p, 4096, 2 << 12, 0);
+        rc = q == MAP_FAILED ? -1 : 0;
+    } else if (!strcmp(which, "fixed-past-top")) {
+        void *p = mmap((void *)0x7ffffffff000UL, 2 << 12, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+        rc = p == MAP_FAILED ? -1 : 0;
+    } else if (!strcmp(which, "brk-minus1")) {
+        unsigned long old = syscall(SYS_brk, 0);
+        unsigned long now = syscall(SYS_brk, -1UL);
+        if (now == old) { errno = ENOMEM; rc = -1; }
+    } else if (!strcmp(which, "brk-into-mapping")) {
+        unsigned long old = syscall(SYS_brk, 0);
+        /* a mapping 1 MiB above the break: growing the heap 2 MiB would run into it */
+        void *p = mmap((void *)(old + (1 << 20)), 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+        if (p == MAP_FAILED) { printf("setup failed: %s\n", strerror(errno)); return 2; }
+        unsigned long now = syscall(SYS_brk, old + (2 << 20));
+        if (now == old) { errno = ENOMEM; rc = -1; }
+    } else if (!strcmp(which, "hugetlb-huge-length")) {
+        void *p = mmap(NULL, 0xfffffffffffff000UL, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+        rc = p == MAP_FAILED ? -1 : 0;
+    } else {
+        printf("unknown range case %s\n", which);
+        return 2;
+    }
+    if (rc != 0) { printf("%s failed: %s\n", which, strerror(errno)); return 1; }
+    printf("%s succeeded\n", which);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IONBF, 0);
     if (argc < 2) {
@@ -229,6 +267,7 @@ int main(int argc, char **argv) {
         if (argc > 3 && !strcmp(argv[3], "noreserve")) flags = MAP_NORESERVE;
         return scenario_bytes(strtoul(argv[2], NULL, 0), flags, PROT_READ | PROT_WRITE);
     }
+    if (!strcmp(s, "range") && argc > 2) return scenario_range(argv[2]);
     if (!strcmp(s, "segv")) { volatile int *p = NULL; *p = 1; return 0; }
     if (!strcmp(s, "sigbus-handled")) return scenario_sigbus_handled();
     if (!strcmp(s, "noreserve") && argc > 2) return scenario_noreserve(atol(argv[2]));

@@ -22,6 +22,19 @@ struct DiagnosedRun {
         (diagnoses.first?["fix"] as? [[String: Any]] ?? []).compactMap { $0["command"] as? String }
     }
 
+    /// Causes the first diagnosis says were also exceeded.
+    var alsoExceeded: [String] {
+        (diagnoses.first?["also_exceeded"] as? [[String: Any]] ?? []).compactMap { $0["cause"] as? String }
+    }
+
+    /// The first diagnosis's fixes of one kind ("runtime", "persistent", "alternative"), with their notes.
+    func fixes(kind: String) -> [(command: String, note: String)] {
+        (diagnoses.first?["fix"] as? [[String: Any]] ?? []).compactMap { fix in
+            guard fix["kind"] as? String == kind, let command = fix["command"] as? String else { return nil }
+            return (command, fix["note"] as? String ?? "")
+        }
+    }
+
     /// The whole first diagnosis as JSON text, for messages and substring checks.
     var json: String {
         guard let d = diagnoses.first, let data = try? JSONSerialization.data(withJSONObject: d, options: [.sortedKeys, .withoutEscapingSlashes]) else { return "" }

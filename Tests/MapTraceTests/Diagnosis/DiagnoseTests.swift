@@ -81,7 +81,7 @@ struct DiagnoseTests {
         #expect(lines.contains { $0.hasPrefix("  ruled out:") })
         #expect(text.contains("hugepage_pool (139 free − 0 reserved ≥ 1 needed (2 MiB))"))
         #expect(lines.contains { $0.hasPrefix("  fix:        sysctl -w vm.max_map_count=65530") })
-        #expect(lines.contains { $0.contains("or: DPDK: add --single-file-segments") })
+        #expect(!lines.contains { $0.contains("--single-file-segments") })
         #expect(lines.allSatisfy { $0.count <= 160 })
     }
 }

@@ -22,6 +22,15 @@ struct HugepageDirectory {
         return max(0, free - reserved)
     }
 
+    /// Pages the mount's own size= still allows, from statvfs (glibc's statfs call; hugetlbfs
+    /// counts blocks in huge pages and reports 0 blocks when it has no size=); nil when the
+    /// mount has no such limit.
+    func mountFreePages() -> Int? {
+        var info = statvfs()
+        guard statvfs(path, &info) == 0, info.f_blocks > 0, info.f_blocks != UInt.max else { return nil }
+        return Int(info.f_bfree)
+    }
+
     /// Finds the directory: `requested` when given (it must be on a hugetlbfs mount), else the
     /// first hugetlbfs mount, in /proc/self/mountinfo order, whose page size is the default.
     static func find(requested: String?) throws -> HugepageDirectory {

@@ -55,6 +55,21 @@ final class HugepageMemory {
             memory.mapPages(count: requested ?? max(free, 1))
         case .singleFile:
             memory.mapSegment(pages: requested ?? max(free, 1))
+        case .checked:
+            // The modern EAL's pre-check: the pool's free − reserved pages against -m, before any
+            // file is made; short, rte_eal_init fails and the application exits with 1.
+            // The mount's size= limits it too: statfs tells what is left of it.
+            let available = min(free, directory.mountFreePages() ?? free)
+            let wanted = requested ?? max(available, 1)
+            if wanted > available {
+                Console.error(
+                    "EAL: Not enough memory available! Requested: \(wanted * directory.pageSize >> 20)MB,"
+                        + " available: \(available * directory.pageSize >> 20)MB")
+                Console.error("EAL: FATAL: Cannot init memory")
+                Console.error("EAL: Cannot init memory")
+                exit(1)
+            }
+            memory.mapPages(count: wanted)
         }
         return memory
     }

@@ -20,7 +20,23 @@ public struct BadRangeRule: CauseRule {
         for area in view.areas(overlapping: start, end) where area.start <= covered {
             covered = Swift.max(covered, area.end)
         }
-        guard covered < end else { return .within("[0x\(String(start, radix: 16)), +\(end - start)) is mapped") }
+        guard covered < end else {
+            if request.syscall.hasPrefix("mlock"),
+               let none = view.areas(overlapping: start, end).first(where: { $0.prot & 0x7 == 0 }) {
+                // mm/gup.c populate_vma_page_range faults pages in without FOLL_FORCE for a
+                // PROT_NONE area, so __get_user_pages refuses it with EFAULT, which
+                // mm/mlock.c (__mlock_posix_error_return) reports as ENOMEM. The area stays locked.
+                return .exceeded(Finding(
+                    cause: cause, certainty: .confirmed,
+                    values: [EvidenceValue("prot_none_at", Quantity.int(none.start)),
+                             EvidenceValue("length", Quantity.int(end - start))],
+                    sentence: "\(request.syscall) of a PROT_NONE area at 0x\(String(none.start, radix: 16)): its pages cannot be "
+                        + "faulted in to be locked (mm/gup.c populate_vma_page_range; EFAULT reported as ENOMEM)",
+                    details: ["the range is mapped and RLIMIT_MEMLOCK was not the refusal; the area is left VM_LOCKED"],
+                    fix: [FixCommand(.alternative, "mprotect the range readable before mlock, or lock only the accessible part")]))
+            }
+            return .within("[0x\(String(start, radix: 16)), +\(end - start)) is mapped")
+        }
         return .exceeded(Finding(
             cause: cause, certainty: .confirmed,
             values: [EvidenceValue("unmapped_at", Quantity.int(covered)), EvidenceValue("length", Quantity.int(end - start))],

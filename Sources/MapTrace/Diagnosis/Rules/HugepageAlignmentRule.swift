@@ -28,6 +28,13 @@ public struct HugepageAlignmentRule: CauseRule {
         let size = Quantity.bytes(pageSize)
         switch call.syscall {
         case "mmap":
+            if a[1] > UInt64.max - (pageSize - 1) {
+                // mm/mmap.c ksys_mmap_pgoff rounds a MAP_HUGETLB length up to the huge page; past
+                // 2^64 it wraps to 0, and do_mmap refuses a zero length with EINVAL.
+                return exceeded("the length 0x\(String(a[1], radix: 16)) rounded up to the \(size) page wraps past 2^64 to 0",
+                                values: [EvidenceValue("length", Quantity.int(a[1])), EvidenceValue("page_size", Quantity.int(pageSize))],
+                                fix: "pass the length the program meant: this one is a negative number or an overflow")
+            }
             if a[5] % pageSize != 0 {
                 return exceeded("the file offset \(a[5]) is not a multiple of the \(size) page",
                                 values: [EvidenceValue("offset", Quantity.int(a[5])), EvidenceValue("page_size", Quantity.int(pageSize))],
@@ -58,7 +65,16 @@ public struct HugepageAlignmentRule: CauseRule {
         default:
             break
         }
-        return .within("arguments aligned to the \(size) page")
+        switch call.syscall {
+        case "mmap":
+            return .within("offset\(request.fixed ? ", MAP_FIXED address" : "") and length fit the \(size) page")
+        case "munmap", "mprotect", "madvise", "mlock", "mlock2", "munlock":
+            return .within("address\(call.syscall == "munmap" ? " and length" : "") aligned to the \(size) page")
+        case "mremap":
+            return .within("the hugetlb area does not grow")
+        default:
+            return .notApplicable("\(call.syscall) has no huge page alignment to check")
+        }
     }
 
     private func exceeded(_ sentence: String, values: [EvidenceValue], fix: String) -> Verdict {

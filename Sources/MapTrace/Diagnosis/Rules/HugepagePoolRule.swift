@@ -36,7 +36,17 @@ public struct HugepagePoolRule: CauseRule {
             sentence: "\(target.size) huge pages [\(pool.total)] are too few: \(pool.free) free − \(pool.reserved) "
                 + "reserved = \(pool.unreserved) available, this \(input.request.syscall) needed \(needed)",
             details: details,
-            fix: Self.fix(pool: pool, deficit: needed - pool.unreserved, snapshot: input.snapshot)))
+            fix: Self.fix(pool: pool, deficit: needed - pool.unreserved, snapshot: input.snapshot,
+                          run: Self.runDeficit(input, pool: pool, callDeficit: needed - pool.unreserved))))
+    }
+
+    /// Pages the pool lacks for the whole run: what it takes, less what this process holds
+    /// already and what is still free. nil when the demand is unknown.
+    static func runDeficit(_ input: RuleInput, pool: HugePagePool, callDeficit: Int) -> (pages: Int, why: String)? {
+        guard let run = input.runPages(pageSize: pool.pageSize) else { return nil }
+        let own = input.ownPages(pageSize: pool.pageSize)
+        let deficit = Swift.max(callDeficit, run.pages - own - pool.unreserved)
+        return (deficit, "\(run.why); \(own) mapped already + \(pool.unreserved) available = \(own + pool.unreserved)")
     }
 
     /// Stale hugetlbfs files of this page size that hold pages nobody maps.
@@ -50,17 +60,22 @@ public struct HugepagePoolRule: CauseRule {
     }
 
     /// Delete stale files first when they free enough pages; otherwise grow the pool by the deficit.
-    static func fix(pool: HugePagePool, deficit: Int, snapshot: Snapshot) -> [FixCommand] {
+    static func fix(pool: HugePagePool, deficit: Int, snapshot: Snapshot,
+                    run: (pages: Int, why: String)? = nil) -> [FixCommand] {
         var commands: [FixCommand] = []
         let stale = snapshot.staleFiles.filter { $0.pageSize == pool.pageSize }
         let stalePages = stale.reduce(0) { $0 + $1.pages }
+        let missing = run?.pages ?? deficit
         if !stale.isEmpty {
             commands.append(FixCommand(.runtime, "rm -f " + StaleFileList.shellPattern(stale, mounts: snapshot.mounts),
-                note: "frees \(stalePages) pages; no live process maps these files"))
+                note: "frees \(stalePages) pages; no live process maps these files"
+                    + (stalePages >= missing ? "" : "; not enough alone")))
         }
-        if stalePages < deficit {
-            let target = pool.total + deficit
-            let note = "\(pool.total) + \(deficit) missing pages"
+        if stalePages < missing {
+            let target = pool.total + missing - stalePages
+            let note = run.map { "\($0.why): \(pool.total) + \($0.pages) missing pages" + (stalePages > 0 ? " − \(stalePages) freed" : "") }
+                ?? "\(pool.total) + \(deficit) missing pages for this call" + (stalePages > 0 ? " − \(stalePages) freed" : "")
+                    + "; " + DemandText.unknownRun
             commands.append(FixCommand(.runtime, FixText.setPool(target, pageSize: pool.pageSize), note: note))
             if pool.pageSize == snapshot.defaultHugePageSize {
                 commands.append(FixText.persistentSysctl("vm.nr_hugepages", String(target),

@@ -65,12 +65,41 @@ public struct HugetlbCgroupRule: CauseRule {
                 + "\(Quantity.bytes(breach.charged)) charged + \(Quantity.bytes(bytes)) for this "
                 + "\(atFault ? "fault" : request.syscall) exceeds it",
             details: details,
-            fix: [
-                FixCommand(.runtime, "echo \(unlimited) > \(file)"),
+            fix: Self.fix(input, breach: breach, file: file, unlimited: unlimited, pageSize: pageSize, bytes: bytes)))
+    }
+
+    /// The value that lets the run, not only this call, through: what others have charged plus
+    /// what the run takes. When the run's demand is unknown, lifting the limit comes first and the
+    /// per-call minimum is offered only as that.
+    static func fix(_ input: RuleInput, breach: Breach, file: String, unlimited: String, pageSize: UInt64,
+                    bytes: UInt64) -> [FixCommand] {
+        let faultLimit = breach.file == "max" || breach.file == "limit_in_bytes"
+        // This process's own charge: its reservations (mapped bytes) or, for the fault limit,
+        // its faulted pages.
+        let own = faultLimit ? (input.process?.hugetlbPages ?? 0)
+            : UInt64(input.ownPages(pageSize: pageSize)) * pageSize
+        let ownCharged = Swift.min(breach.charged, own)
+        let others = breach.charged - ownCharged
+        let owner = CgroupOwner(path: breach.level.path).map { [FixCommand(.persistent, $0.persistentFix(sizeName: CgroupReader.sizeName(pageSize), bytes: nil))] }
+            ?? [FixCommand(.persistent, "raise the hugepages limit of the service, container or pod that owns \(breach.level.path)")]
+        if let run = input.runPages(pageSize: pageSize) {
+            let value = others + UInt64(run.pages) * pageSize
+            if value > breach.limit {
+                let charged = "\(Quantity.bytes(breach.charged)) already charged"
+                    + (ownCharged > 0 ? " (\(Quantity.bytes(ownCharged)) of it by this process)" : "")
+                let persistent = CgroupOwner(path: breach.level.path)
+                    .map { FixCommand(.persistent, $0.persistentFix(sizeName: CgroupReader.sizeName(pageSize), bytes: value)) }
+                return [FixCommand(.runtime, "echo \(value) > \(file)",
+                                   note: "\(run.why) = \(Quantity.bytes(UInt64(run.pages) * pageSize)); \(charged)"
+                                       + (others > 0 ? ", \(Quantity.bytes(others)) by others" : "")),
+                        FixCommand(.alternative, "echo \(unlimited) > \(file)", note: "no limit at this level")]
+                    + (persistent.map { [$0] } ?? owner)
+            }
+        }
+        return [FixCommand(.runtime, "echo \(unlimited) > \(file)", note: "no limit at this level"),
                 FixCommand(.alternative, "echo \(breach.charged + bytes) > \(file)",
-                           note: "the least that fits: \(Quantity.bytes(breach.charged)) + \(Quantity.bytes(bytes))"),
-                FixCommand(.persistent, "raise the hugepages limit of the service, container or pod that owns \(breach.level.path)"),
-            ]))
+                           note: "at least \(Quantity.bytes(breach.charged + bytes)) for this call; " + DemandText.unknownRun)]
+            + owner
     }
 
     static func breaches(at level: CgroupHugetlb, pageSize: UInt64, bytes: UInt64,

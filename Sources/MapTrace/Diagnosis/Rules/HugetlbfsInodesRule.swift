@@ -22,7 +22,16 @@ public struct HugetlbfsInodesRule: CauseRule {
             return .within("no nr_inodes= on \(mount.mountPoint)")
         }
         let used = counted.map { Int($0.files - $0.filesFree) } ?? mount.inodesUsed
-        let newLimit = Swift.max(2 * limit, used + 1)
+        // One file per page unless the layout keeps one file for the segment.
+        let own = input.context.hugetlbfsFilesOpened
+        let others = Swift.max(0, used - 1 - own)
+        let run = input.runPages(pageSize: mount.pageSize).map { run in
+            input.demand.layout == .requestedSegment || input.demand.singleFileSegments ? (files: 1, why: "one file for the segment")
+                : (files: run.pages, why: run.why + ", one file per page")
+        }
+        let newLimit = run.map { Swift.max(used + 1, others + $0.files + 1) } ?? Swift.max(2 * limit, used + 1)
+        let note = run.map { "\($0.why): \(others) other files + \($0.files) + the root = \(others + $0.files + 1); " }
+            ?? "twice the old limit; \(DemandText.unknownRun); "
         let options = HugetlbfsSizeRule.mountOptions(mount, replacing: "nr_inodes", with: String(newLimit))
         return .exceeded(Finding(
             cause: cause, certainty: used >= limit ? .confirmed : .likely,
@@ -33,9 +42,11 @@ public struct HugetlbfsInodesRule: CauseRule {
             details: used >= limit ? [] : ["the count read afterwards is below the limit: files were removed meanwhile"],
             fix: [
                 FixCommand(.runtime, "umount \(mount.mountPoint) && mount -t hugetlbfs -o \(options) nodev \(mount.mountPoint)",
-                           note: "mount -o remount ignores nr_inodes="),
+                           note: note + "mount -o remount ignores nr_inodes="),
                 FixCommand(.persistent, "fstab: nodev \(mount.mountPoint) hugetlbfs \(options) 0 0"),
-                FixCommand(.alternative, "DPDK: --single-file-segments (one file per segment list, not per page)"),
+                input.demand.program == "l2fwd"
+                    ? FixCommand(.alternative, "l2fwd: --mem-mode single-file (one file for the whole of -m)")
+                    : FixCommand(.alternative, "DPDK: --single-file-segments (one file per segment list, not per page)"),
             ]))
     }
 }

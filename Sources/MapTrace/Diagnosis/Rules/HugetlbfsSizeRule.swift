@@ -31,29 +31,52 @@ public struct HugetlbfsSizeRule: CauseRule {
             sentence: "hugetlbfs size= on \(mount.mountPoint) [\(Quantity.bytes(limit)), \(statfs.blocks) pages] is too small: "
                 + "\(statfs.blocksFree) free, this \(request.syscall) needed \(target.needed)",
             details: details,
-            fix: Self.fix(mount: mount, statfs: statfs, deficit: target.needed - Int(statfs.blocksFree))))
+            fix: Self.fix(mount: mount, statfs: statfs, deficit: target.needed - Int(statfs.blocksFree),
+                          run: Self.runSize(input, statfs: statfs, pageSize: target.pageSize))))
+    }
+
+    /// Pages size= must hold for the run: what other files on the mount hold plus what the run
+    /// takes; nil when the run's demand is unknown.
+    static func runSize(_ input: RuleInput, statfs: StatfsCounts, pageSize: UInt64) -> (pages: Int, why: String)? {
+        guard let run = input.runPages(pageSize: pageSize) else { return nil }
+        let used = Int(statfs.blocks - statfs.blocksFree)
+        let own = Swift.min(used, input.ownPages(pageSize: pageSize))
+        let others = used - own
+        return (others + run.pages, "\(run.why)" + (others > 0 ? "; other files on the mount hold \(others)" : "")
+            + (own > 0 ? "; \(own) already used by this process" : ""))
     }
 
     /// Mount again with a larger size= (a remount with new options returns 0 and changes nothing).
-    static func fix(mount: HugetlbfsMountState, statfs: StatfsCounts, deficit: Int) -> [FixCommand] {
-        let pages = UInt64(Int(statfs.blocks) + Swift.max(deficit, 1))
-        let size = Quantity.mountSize(pages * mount.pageSize)
-        let options = mountOptions(mount, replacing: "size", with: size)
+    static func fix(mount: HugetlbfsMountState, statfs: StatfsCounts, deficit: Int,
+                    run: (pages: Int, why: String)? = nil) -> [FixCommand] {
+        let perCall = Int(statfs.blocks) + Swift.max(deficit, 1)
+        if let run, run.pages >= perCall {
+            let options = mountOptions(mount, replacing: "size", with: Quantity.mountSize(UInt64(run.pages) * mount.pageSize))
+            return [
+                FixCommand(.runtime, "umount \(mount.mountPoint) && mount -t hugetlbfs -o \(options) nodev \(mount.mountPoint)",
+                           note: "\(run.why): \(Quantity.pages(run.pages)); mount -o remount ignores size="),
+                FixCommand(.persistent, "fstab: nodev \(mount.mountPoint) hugetlbfs \(options) 0 0"),
+                FixCommand(.alternative, "mount without size= to be limited by the pool only"),
+            ]
+        }
+        let unlimited = mountOptions(mount, replacing: "size", with: nil)
+        let options = mountOptions(mount, replacing: "size", with: Quantity.mountSize(UInt64(perCall) * mount.pageSize))
         return [
-            FixCommand(.runtime, "umount \(mount.mountPoint) && mount -t hugetlbfs -o \(options) nodev \(mount.mountPoint)",
-                       note: "\(statfs.blocks) + \(Swift.max(deficit, 1)) pages; mount -o remount ignores size="),
-            FixCommand(.persistent, "fstab: nodev \(mount.mountPoint) hugetlbfs \(options) 0 0"),
-            FixCommand(.alternative, "mount without size= to be limited by the pool only"),
+            FixCommand(.runtime, "umount \(mount.mountPoint) && mount -t hugetlbfs -o \(unlimited) nodev \(mount.mountPoint)",
+                       note: "no size=: only the pool limits it; mount -o remount ignores size="),
+            FixCommand(.alternative, "umount \(mount.mountPoint) && mount -t hugetlbfs -o \(options) nodev \(mount.mountPoint)",
+                       note: "at least \(statfs.blocks) + \(Swift.max(deficit, 1)) pages for this call; " + DemandText.unknownRun),
+            FixCommand(.persistent, "fstab: nodev \(mount.mountPoint) hugetlbfs \(unlimited) 0 0"),
         ]
     }
 
     /// The mount's pagesize=/size=/min_size=/nr_inodes= options with one replaced.
-    static func mountOptions(_ mount: HugetlbfsMountState, replacing key: String, with value: String) -> String {
+    static func mountOptions(_ mount: HugetlbfsMountState, replacing key: String, with value: String?) -> String {
         var options = ["pagesize=" + Quantity.mountSize(mount.pageSize)]
         if let size = mount.mount.sizeLimit, key != "size" { options.append("size=\(Quantity.mountSize(size))") }
         if let min = mount.mount.minSize { options.append("min_size=\(Quantity.mountSize(min))") }
         if let inodes = mount.mount.inodeLimit, key != "nr_inodes" { options.append("nr_inodes=\(inodes)") }
-        options.append("\(key)=\(value)")
+        if let value { options.append("\(key)=\(value)") }
         return options.joined(separator: ",")
     }
 }

@@ -8,8 +8,30 @@ public struct OvercommitRule: CauseRule {
     public let cause = Cause.overcommit
     public init() {}
 
+    /// Staying in strict mode: the overcommit_ratio (or overcommit_kbytes, which overrides it)
+    /// that makes CommitLimit reach `needed` (mm/util.c vm_commit_limit: (RAM − huge pages) ×
+    /// ratio% + swap), for this call only.
+    static func strictAlternative(_ state: OvercommitState, needed: UInt64) -> [FixCommand] {
+        let overSwap = needed > state.swapTotal ? needed - state.swapTotal : 0
+        if state.kbytes > 0 {
+            return [FixCommand(.alternative, "sysctl -w vm.overcommit_kbytes=\(overSwap / 1024 + 1)",
+                               note: "strict mode kept; enough for this call only; " + DemandText.unknownRun)]
+        }
+        guard state.ratio > 0, state.commitLimit > state.swapTotal else { return [] }
+        // RAM less the huge page pool, as CommitLimit counts it
+        let base = (state.commitLimit - state.swapTotal) * 100 / UInt64(state.ratio)
+        guard base > 0 else { return [] }
+        let ratio = overSwap * 100 / base + 1
+        return [FixCommand(.alternative, "sysctl -w vm.overcommit_ratio=\(ratio)",
+                           note: "strict mode kept: CommitLimit = \(Quantity.bytes(base)) × \(ratio)% + swap; "
+                               + "enough for this call only; " + DemandText.unknownRun)]
+    }
+
     public func evaluate(_ input: RuleInput) -> Verdict {
         let request = input.request
+        if request.endPastUserSpace != nil {
+            return .notApplicable("the range reaches past the top of user space: refused before this limit is counted")
+        }
         if request.isHugetlb { return .notApplicable("hugetlb memory is not charged to overcommit") }
         guard let process = input.process else { return .notApplicable("process not read") }
         let shmemAnon = request.isShared && request.isAnonymous
@@ -46,8 +68,10 @@ public struct OvercommitRule: CauseRule {
                     + "\(Quantity.bytes(allowed)) after reserves",
                 details: ["CommitLimit = (MemTotal − huge page pool) × \(state.ratio)% + swap: "
                     + "a large vm.nr_hugepages lowers it; MAP_NORESERVE does not help in mode 2"],
-                fix: [FixCommand(.runtime, "sysctl -w vm.overcommit_memory=0"),
-                      FixCommand(.alternative, "sysctl -w vm.overcommit_ratio=\(Swift.min(100, state.ratio + 30))"),
+                fix: [FixCommand(.runtime, "sysctl -w vm.overcommit_memory=0",
+                                 note: "heuristic mode refuses only a single request larger than RAM + swap")]
+                    + Self.strictAlternative(state, needed: total + (state.commitLimit - allowed))
+                    + [
                       FixText.persistentSysctl("vm.overcommit_memory", "0",
                                                setBy: input.snapshot.sysctlFile(for: "vm.overcommit_memory"))]))
         default:

@@ -9,6 +9,9 @@ public struct RlimitASRule: CauseRule {
 
     public func evaluate(_ input: RuleInput) -> Verdict {
         let request = input.request
+        if request.endPastUserSpace != nil {
+            return .notApplicable("the range reaches past the top of user space: refused before this limit is counted")
+        }
         guard Self.growingCalls.contains(request.syscall) else {
             return .notApplicable("\(request.syscall) adds no address space")
         }
@@ -31,21 +34,32 @@ public struct RlimitASRule: CauseRule {
             sentence: "RLIMIT_AS [\(Quantity.bytes(soft))] is too low: VmSize \(Quantity.bytes(process.vmSize)) + "
                 + "\(Quantity.bytes(growth)) for this \(request.syscall) = \(Quantity.bytes(total))",
             fix: RlimitFix.commands(process: process, limit: limit, prlimit: "as", ulimit: "-v",
-                                    systemd: "LimitAS", limitsConf: "as")))
+                                    systemd: "LimitAS", limitsConf: "as", needed: total)))
     }
 }
 
 /// Raising a resource limit: for the live process, for the next launch, and for good.
 enum RlimitFix {
+    /// `needed`: the bytes the limit must allow for this call (current use + request).
     static func commands(process: ProcessState, limit: ResourceLimit, prlimit: String, ulimit: String,
-                         systemd: String, limitsConf: String) -> [FixCommand] {
-        // Raising the hard limit needs CAP_SYS_RESOURCE (kernel/sys.c do_prlimit).
-        let hardNote = limit.hard == nil || process.hasCapability(Capability.sysResource) ? nil
-            : "the hard limit is \(Quantity.bytes(limit.hard)): raising it needs CAP_SYS_RESOURCE"
-        return [
+                         systemd: String, limitsConf: String, needed: UInt64? = nil) -> [FixCommand] {
+        // Raising the hard limit needs CAP_SYS_RESOURCE (kernel/sys.c do_prlimit); the soft one
+        // may go up to the hard one without it.
+        let capped = limit.hard != nil && !process.hasCapability(Capability.sysResource)
+        let hardNote = capped ? "the hard limit is \(Quantity.bytes(limit.hard)): raising it needs CAP_SYS_RESOURCE" : nil
+        var commands: [FixCommand] = []
+        if capped, let hard = limit.hard, let needed, needed <= hard {
+            commands.append(FixCommand(.runtime, "ulimit -S \(ulimit) \(hard / 1024)",
+                note: "in the shell or script that starts it: the soft limit up to the hard one, "
+                    + "\(Quantity.bytes(hard)) ≥ \(Quantity.bytes(needed)) this call needs; " + DemandText.unknownRun))
+        }
+        commands += [
             FixCommand(.runtime, "prlimit --pid \(process.pid) --\(prlimit)=unlimited:unlimited", note: hardNote),
-            FixCommand(.runtime, "ulimit \(ulimit) unlimited   # in the shell or script that starts it"),
+            FixCommand(.runtime, "ulimit \(ulimit) unlimited",
+                       note: "in the shell or script that starts it" + (capped
+                           ? ", as a user with CAP_SYS_RESOURCE before it drops privileges" : "")),
             FixCommand(.persistent, "systemd: \(systemd)=infinity; or /etc/security/limits.conf: <user> - \(limitsConf) unlimited"),
         ]
+        return commands
     }
 }

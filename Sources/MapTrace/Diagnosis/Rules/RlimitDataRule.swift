@@ -7,6 +7,9 @@ public struct RlimitDataRule: CauseRule {
 
     public func evaluate(_ input: RuleInput) -> Verdict {
         let request = input.request
+        if request.endPastUserSpace != nil {
+            return .notApplicable("the range reaches past the top of user space: refused before this limit is counted")
+        }
         guard let process = input.process else { return .notApplicable("process not read") }
         guard let growth = Self.dataGrowth(request, view: process.addressSpace) else {
             return .notApplicable("\(request.syscall) adds no private writable memory")
@@ -28,7 +31,7 @@ public struct RlimitDataRule: CauseRule {
                 + "\(Quantity.bytes(growth)) of private writable memory = \(Quantity.bytes(total))",
             details: ["kmsg (once per boot): \"VmData … exceed data ulimit …\""],
             fix: RlimitFix.commands(process: process, limit: limit, prlimit: "data", ulimit: "-d",
-                                    systemd: "LimitDATA", limitsConf: "data")
+                                    systemd: "LimitDATA", limitsConf: "data", needed: total)
                 + [FixCommand(.alternative, "boot option ignore_rlimit_data (turns the limit into a warning)")]))
     }
 

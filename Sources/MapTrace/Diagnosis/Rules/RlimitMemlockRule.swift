@@ -20,15 +20,15 @@ public struct RlimitMemlockRule: CauseRule {
         }
         if process.hasCapability(Capability.ipcLock) { return .within("CAP_IPC_LOCK: the limit does not apply") }
         guard let soft = limit.soft else { return .within("unlimited") }
-        let fix = RlimitFix.commands(process: process, limit: limit, prlimit: "memlock", ulimit: "-l",
-                                     systemd: "LimitMEMLOCK", limitsConf: "memlock")
-            + [FixCommand(.alternative, "grant CAP_IPC_LOCK (systemd: AmbientCapabilities=CAP_IPC_LOCK)")]
+        let fix = { (needed: UInt64?) in RlimitFix.commands(process: process, limit: limit, prlimit: "memlock", ulimit: "-l",
+                                     systemd: "LimitMEMLOCK", limitsConf: "memlock", needed: needed)
+            + [FixCommand(.alternative, "grant CAP_IPC_LOCK (systemd: AmbientCapabilities=CAP_IPC_LOCK)")] }
         if errno == ErrorNumber.EPERM {
             guard soft == 0 else { return .within("EPERM, but RLIMIT_MEMLOCK is \(Quantity.bytes(soft)), not 0") }
             return .exceeded(Finding(
                 cause: cause, certainty: .confirmed,
                 values: [EvidenceValue("rlimit_memlock", 0), EvidenceValue("cap_ipc_lock", 0)],
-                sentence: "RLIMIT_MEMLOCK [0] and no CAP_IPC_LOCK: the process may lock nothing", fix: fix))
+                sentence: "RLIMIT_MEMLOCK [0] and no CAP_IPC_LOCK: the process may lock nothing", fix: fix(request.growth)))
         }
         // mlockall(MCL_CURRENT) compares all of VmSize; the others add their length to VmLck.
         let isMlockall = request.syscall == "mlockall"
@@ -50,7 +50,7 @@ public struct RlimitMemlockRule: CauseRule {
                      EvidenceValue("request", Quantity.int(length)), EvidenceValue("rlimit_memlock", Quantity.int(soft))],
             sentence: "RLIMIT_MEMLOCK [\(Quantity.bytes(soft))] is too low: \(isMlockall ? "VmSize" : "VmLck") "
                 + "\(Quantity.bytes(base)) + \(Quantity.bytes(length)) to lock = \(Quantity.bytes(total))",
-            details: details, fix: fix))
+            details: details, fix: fix(total)))
     }
 
     /// The errno the limit produces for this call, or nil when the call locks nothing.

@@ -59,9 +59,10 @@ enum CgroupReader {
         return "\(pageSize >> 10)KB"
     }
 
-    static func read(pid: Int32?, pageSizes: [UInt64]) -> [CgroupHugetlb] {
+    /// `procCgroup`: /proc/PID/cgroup as read earlier, for a process that has gone since.
+    static func read(pid: Int32?, procCgroup text: String? = nil, pageSizes: [UInt64]) -> [CgroupHugetlb] {
         let who = pid.map { String($0) } ?? "self"
-        guard let procCgroup = ProcText.read("/proc/\(who)/cgroup"),
+        guard let procCgroup = text ?? ProcText.read("/proc/\(who)/cgroup"),
               let mountinfo = ProcText.read("/proc/self/mountinfo") else { return [] }
         let mounts = mounts(mountinfo: mountinfo)
         let paths = paths(procCgroup: procCgroup)

@@ -33,7 +33,7 @@ extension Snapshot {
     /// Reads the parts that need no process: pools, mounts, stale files, sysctls, overcommit and
     /// shm limits, and the hugetlb cgroup limits of `cgroupOf` (nil: the calling process, whose
     /// cgroup a process it starts would join).
-    public static func readSystem(cgroupOf pid: Int32? = nil) -> Snapshot {
+    public static func readSystem(cgroupOf pid: Int32? = nil, cgroupText: String? = nil) -> Snapshot {
         var snapshot = Snapshot(time: now())
         snapshot.maxMapCount = ProcText.int("/proc/sys/vm/max_map_count")
         snapshot.sysctlFiles = SysctlFiles.lastAssignments(of: sysctlKeys)
@@ -48,7 +48,7 @@ extension Snapshot {
             return state
         }
         snapshot.staleFiles = HugetlbfsScan.unmapped(files, mountPoints: hugetlbfs.map(\.mountPoint))
-        snapshot.cgroups = CgroupReader.read(pid: pid, pageSizes: snapshot.pools.map(\.pageSize))
+        snapshot.cgroups = CgroupReader.read(pid: pid, procCgroup: cgroupText, pageSizes: snapshot.pools.map(\.pageSize))
         snapshot.overcommit = overcommit(meminfo: meminfo)
         snapshot.shm = shmLimits()
         return snapshot
