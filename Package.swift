@@ -36,6 +36,8 @@ let package = Package(
         // A seeded random sequence of memory calls, with the kernel's count after each: the
         // differential test of the model.
         .executableTarget(name: "mapfuzz", path: "Tests/Fixtures/mapfuzz"),
+        // Another: i386 system calls made through int 0x80 from a 64-bit program.
+        .executableTarget(name: "int80probe", path: "Tests/Fixtures/int80probe"),
 
         .testTarget(name: "MapTraceTests", dependencies: ["MapTrace", "CMapTrace"], exclude: ["StraceLog/Fixtures"]),
         .testTarget(name: "IntegrationTests", dependencies: ["MapTrace"]),

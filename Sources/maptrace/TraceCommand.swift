@@ -38,11 +38,11 @@ struct TraceCommand: ParsableCommand {
     @Option(name: .customLong("on-enomem"), help: ArgumentHelp("After the first failure: continue (let the process go on), kill it, or hold it frozen until Enter.", valueName: "continue|kill|hold"))
     var onFailure: String = "continue"
 
-    @Option(name: .customLong("cpu"), help: ArgumentHelp("Run maptrace and the launched command on this CPU for the whole run.", valueName: "n"))
+    @Option(name: .customLong("cpu"), help: ArgumentHelp("Run maptrace itself on this online CPU (with --pin-tracee, the command too). The command's CPU mask is left alone.", valueName: "n"))
     var cpu: Int32?
 
-    @Flag(name: .customLong("no-colocate"), help: "Do not share a CPU with the launched command while it is single-threaded (slower: a ptrace stop costs about 4 times as much across CPUs).")
-    var noColocate = false
+    @Flag(name: .customLong("pin-tracee"), help: "Pin the launched command, its threads and children to maptrace's CPU for the whole run, as taskset would: stops are cheaper, but the program sees a one-CPU affinity mask (sched_getaffinity) and may size itself differently.")
+    var pinTracee = false
 
     @Flag(name: .customLong("no-status"), help: "No live status line on the terminal.")
     var noStatus = false
@@ -55,9 +55,13 @@ struct TraceCommand: ParsableCommand {
         if pid != nil && !command.isEmpty { throw ValidationError("give either -p PID or a command, not both") }
         if pid == nil && command.isEmpty { throw ValidationError("no command given: maptrace [OPTIONS] -- COMMAND [ARGS...]") }
         if FailureAction(rawValue: onFailure) == nil { throw ValidationError("--on-enomem must be continue, kill or hold") }
+        if pinTracee && pid != nil { throw ValidationError("--pin-tracee applies to a launched command, not to -p") }
     }
 
     func run() throws {
+        if let cpu, !OnlineCPUs.read().contains(cpu) {
+            throw MapTraceError.badOption("--cpu \(cpu): not an online CPU (online: \(OnlineCPUs.text))")
+        }
         let stderrOut = TextOutput(fd: 2)
         let out = try output.map { try TextOutput(path: $0) } ?? stderrOut
         var textOptions = TextSink.Options()
@@ -71,7 +75,7 @@ struct TraceCommand: ParsableCommand {
         var options = TraceOptions()
         options.onFailure = FailureAction(rawValue: onFailure) ?? .continue
         options.tracerCPU = cpu
-        options.colocate = !noColocate
+        options.pinTracee = pinTracee
         let tracer = Tracer(sink: sink, options: options)
         logWriter?.writeHeader(command: pid.map { ["-p", String($0)] } ?? command, mode: pid == nil ? "launch" : "attach")
         if let pid {

@@ -10,6 +10,8 @@ public enum MapTraceError: Error, CustomStringConvertible, Sendable {
     case spawnFailed(String)
     case io(path: String, reason: String)
     case badInput(String)
+    /// A bad option value found after parsing (exit 2, as a usage error).
+    case badOption(String)
 
     public var description: String {
         switch self {
@@ -32,7 +34,7 @@ public enum MapTraceError: Error, CustomStringConvertible, Sendable {
             return "cannot start the command: \(reason)"
         case .io(let path, let reason):
             return "\(path): \(reason)"
-        case .badInput(let message):
+        case .badInput(let message), .badOption(let message):
             return message
         }
     }
@@ -42,6 +44,7 @@ public enum MapTraceError: Error, CustomStringConvertible, Sendable {
         switch self {
         case .commandNotFound: 127
         case .notExecutable: 126
+        case .badOption: 2
         default: 1
         }
     }

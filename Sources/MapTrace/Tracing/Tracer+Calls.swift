@@ -18,6 +18,10 @@ extension Tracer {
             return
         }
         let code = UInt16(truncatingIfNeeded: info.seccomp.ret_data)
+        if info.arch == Compat32Calls.auditArch {
+            compatCallEntry(thread, number: UInt64(info.seccomp.nr), code: code, args: SyscallArguments(info.seccomp.args))
+            return
+        }
         if code == foreignArchCode || info.arch != Tracer.x86_64Arch {
             foreignCall(thread, number: UInt64(info.seccomp.nr))
             return
@@ -39,13 +43,16 @@ extension Tracer {
         case Tracer.opExit:
             if var call = thread.pending {
                 thread.pending = nil
-                let rval = Int64(info.exit.rval)
+                let rval = ipcShmatResult.isEmpty ? Int64(info.exit.rval)
+                    : compatResult(thread, Int64(info.exit.rval), failed: info.exit.is_error != 0)
                 if info.exit.is_error != 0 { call.errno = Int32(truncatingIfNeeded: -rval) } else { call.result = rval }
                 finish(thread, call: call, hugePageSize: thread.pendingHugePageSize)
             }
         case Tracer.opEntry where !filtered:
             if info.arch == Tracer.x86_64Arch, let call = numbers.call(UInt64(info.entry.nr)) {
                 begin(thread, call: call, args: SyscallArguments(info.entry.args))
+            } else if info.arch == Compat32Calls.auditArch {
+                compatBegin(thread, number: UInt64(info.entry.nr), args: SyscallArguments(info.entry.args))
             }
         default:
             break
@@ -65,7 +72,7 @@ extension Tracer {
     }
 
     /// Decodes what must be read before the call runs: strings, fds, and whether it touches hugetlb.
-    private func begin(_ thread: TracedThread, call: Syscall, args: SyscallArguments) {
+    func begin(_ thread: TracedThread, call: Syscall, args: SyscallArguments) {
         var record = CallRecord(syscall: call, args: args)
         let pid = thread.tid
         if let i = call.pathArgument { record.string = reader.string(pid: pid, at: args[i]) }
@@ -233,21 +240,7 @@ extension Tracer {
     /// A clone that asked for CLONE_UNTRACED: the child would keep the seccomp filter with no
     /// tracer, and all its memory calls would fail with ENOSYS. The flag is cleared, as strace does.
     private func keepTraced(_ thread: TracedThread, isClone3: Bool, cloneArgs: UInt64) {
-        if mt_clear_clone_untraced(thread.tid, isClone3 ? 1 : 0, cloneArgs) == 1 && !warnedUntraced {
-            warnedUntraced = true
-            Console.error("maptrace: pid \(thread.process.pid) asked for an untraced child (CLONE_UNTRACED); maptrace "
-                          + "cleared the flag, since under its seccomp filter an untraced child's memory calls would all fail")
-        }
-        resume(thread)
-    }
-
-    /// A memory call through the 32-bit entry: maptrace decodes x86_64 calls only, and stops
-    /// the process rather than silently miss its failures.
-    private func foreignCall(_ thread: TracedThread, number: UInt64) {
-        let comm = ProcText.value("/proc/\(thread.tid)/comm") ?? "?"
-        Console.error("maptrace: pid \(thread.process.pid) (\(comm)) made a 32-bit system call (int 0x80, number \(number)); "
-              + "maptrace traces 64-bit programs only and stops it here")
-        kill(thread.process.pid, SIGKILL)
+        if mt_clear_clone_untraced(thread.tid, isClone3 ? 1 : 0, cloneArgs) == 1 { warnUntracedChild(thread) }
         resume(thread)
     }
 }

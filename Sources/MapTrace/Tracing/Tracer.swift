@@ -13,10 +13,11 @@ public enum FailureAction: String, Sendable, CaseIterable {
 
 public struct TraceOptions: Sendable {
     public var onFailure: FailureAction = .continue
-    /// Run maptrace and the launched command on this CPU for the whole run (--cpu).
+    /// Run maptrace on this CPU (--cpu); with `pinTracee`, the launched command too.
     public var tracerCPU: Int32?
-    /// Share a CPU with the launched command while it is single-threaded (see CPUPlacement).
-    public var colocate = true
+    /// Pin the launched command to maptrace's CPU for the whole run (--pin-tracee): faster
+    /// stops, but the command sees a one-CPU mask. Off by default (see CPUPlacement).
+    public var pinTracee = false
     /// How often the model is compared with /proc/PID/maps, in seconds.
     public var resyncInterval: Double = 1.0
     public init() {}
@@ -60,7 +61,11 @@ public final class Tracer {
     public internal(set) var commandStarted = false
     let defaultHugePageSize = MountTable.defaultHugePageSize()
     var placement = CPUPlacement()
+    /// How long the stop loop polls for the next stop before sleeping (see nextStop).
+    var spinNanoseconds: UInt64 = getenv("MAPTRACE_SPIN_US").flatMap { UInt64(String(cString: $0)) }.map { $0 * 1000 } ?? 50_000
     var warnedUntraced = false
+    /// i386 threads in an ipc(SHMAT), and where the call will store the attached address.
+    var ipcShmatResult: [Int32: UInt64] = [:]
 
     static let seizeOptions: UInt64 =
         UInt64(PTRACE_O_TRACESYSGOOD.rawValue) | UInt64(PTRACE_O_TRACECLONE.rawValue)
@@ -86,7 +91,7 @@ public final class Tracer {
     public func run() -> Int32 {
         var status: Int32 = 0
         while !threads.isEmpty {
-            let pid = waitpid(-1, &status, __WALL | __WNOTHREAD)
+            let pid = nextStop(&status)
             if pid < 0 {
                 if errno == EINTR { handleOwnSignal(); continue }
                 break  // ECHILD: nobody left
@@ -120,9 +125,8 @@ public final class Tracer {
             callEntry(thread)
         case Int32(PTRACE_EVENT_CLONE.rawValue), Int32(PTRACE_EVENT_FORK.rawValue), Int32(PTRACE_EVENT_VFORK.rawValue):
             let child = Int32(truncatingIfNeeded: eventMessage(pid))
-            let adopted = threads[child] ?? adopt(child, parent: thread.process, isThread: event == Int32(PTRACE_EVENT_CLONE.rawValue) ? nil : false)
-            if placement.pinned && adopted.process === thread.process {
-                placement.release(Array(thread.process.threads))
+            if threads[child] == nil {
+                adopt(child, parent: thread.process, isThread: event == Int32(PTRACE_EVENT_CLONE.rawValue) ? nil : false)
             }
             resume(thread)
         case Int32(PTRACE_EVENT_EXEC.rawValue):
