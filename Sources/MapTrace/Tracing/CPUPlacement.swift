@@ -11,14 +11,10 @@ import Glibc
 /// inherit it) share one CPU for the whole run, as under `taskset -c N`. A ptrace stop costs
 /// about a quarter as much when both sides share a CPU, because the cross-CPU wake-up is most of
 /// its cost; the price is that the program sees a one-CPU mask.
-struct CPUPlacement {
-    /// Both sides share one CPU: the stop loop must never spin while waiting (the tracee would
-    /// be waiting for the very CPU the spin holds).
-    private(set) var sharedCPU = false
-
+enum CPUPlacement {
     /// Puts maptrace on `cpu` (nil: leaves it where it is) and, when `pinTracee`, the stopped,
     /// not yet exec'd command with it (on the CPU maptrace runs on when `cpu` is nil).
-    mutating func place(command pid: Int32, cpu: Int32?, pinTracee: Bool) throws {
+    static func place(command pid: Int32, cpu: Int32?, pinTracee: Bool) throws {
         if let cpu, mt_pin_cpu(0, cpu) != 0 {
             throw MapTraceError.badInput("--cpu \(cpu): cannot run there (\(errnoMessage(errno)))")
         }
@@ -27,7 +23,6 @@ struct CPUPlacement {
         guard target >= 0, mt_pin_cpu(0, target) == 0, mt_pin_cpu(pid, target) == 0 else {
             throw MapTraceError.badInput("--pin-tracee: cannot pin to CPU \(target) (\(errnoMessage(errno)))")
         }
-        sharedCPU = true
     }
 }
 

@@ -32,6 +32,7 @@ extension Tracer {
         }
         guard let call = Syscall(rawValue: code) else { resume(thread); return }
         begin(thread, call: call, args: SyscallArguments(info.seccomp.args))
+        if !exitMatters(thread) { thread.pending = nil }
         resume(thread)
     }
 

@@ -24,7 +24,7 @@ extension Tracer {
         thread.swallowSigcont = true
         thread.process.command = argv
         do {
-            try placement.place(command: pid, cpu: options.tracerCPU, pinTracee: options.pinTracee)
+            try CPUPlacement.place(command: pid, cpu: options.tracerCPU, pinTracee: options.pinTracee)
         } catch {
             kill(pid, SIGKILL)
             throw error
@@ -45,7 +45,7 @@ extension Tracer {
         }
         filtered = false
         root = pid
-        try placement.place(command: pid, cpu: options.tracerCPU, pinTracee: false)
+        try CPUPlacement.place(command: pid, cpu: options.tracerCPU, pinTracee: false)
         // Threads can be created while we attach: scan until a pass finds none new.
         var seized = Set<Int32>()
         while true {
