@@ -19,8 +19,8 @@
 #
 # Root only: it reserves 1024 more 2 MiB pages and mounts a hugetlbfs, and puts both back on
 # exit, whatever happens. It holds /tmp/maptrace-global.lock for the whole run, since other
-# runs on the machine change the same settings. Medians of RUNS runs (default 3): on a shared
-# machine, run it twice and compare.
+# runs on the machine change the same settings. Medians of RUNS runs (default 3; DPDK_RUNS,
+# default 10, for the short DPDK init): on a shared machine, run it twice and compare.
 #
 #   Benchmarks/run.sh            RUNS=5 Benchmarks/run.sh            ROWS="loop dpdk" Benchmarks/run.sh
 set -euo pipefail
@@ -30,6 +30,7 @@ if [ -z "${MAPTRACE_BENCH_LOCKED:-}" ]; then
     exec env MAPTRACE_BENCH_LOCKED=1 flock /tmp/maptrace-global.lock "$0" "$@"
 fi
 RUNS=${RUNS:-3}
+DPDK_RUNS=${DPDK_RUNS:-10}
 ROWS=${ROWS:-"loop log threads prefill dpdk pps"}
 packages=(libseccomp-dev libpcap-dev libunwind-dev pkg-config hyperfine strace dpdk libdpdk-dev dpdk-doc make)
 missing=()
@@ -66,8 +67,9 @@ STRACE=(strace -f --seccomp-bpf -e "trace=$CALLS" -o /dev/null)
 # One row: hyperfine over the untraced command and its four traced runs, then the ratios.
 row() {  # name, maptrace options ("" for none), command…
     local name=$1 extra=$2; shift 2
-    local cmd="$*"
-    hyperfine -N -i --warmup 1 --runs "$RUNS" --export-json "$WORK/$name.json" \
+    local cmd="$*" runs=$RUNS
+    [ "$name" = dpdk ] && runs=$DPDK_RUNS  # a short run: more of them for a steady median
+    hyperfine -N -i --warmup 1 --runs "$runs" --export-json "$WORK/$name.json" \
         -n untraced "$cmd" \
         -n maptrace "${MAPTRACE[*]} $extra -- $cmd" \
         -n maptrace-pinned "${MAPTRACE[*]} $extra --pin-tracee --cpu 0 -- $cmd" \
@@ -78,13 +80,15 @@ import json, sys
 r = {x["command"]: x["median"] for x in json.load(open(sys.argv[1]))["results"]}
 name, bare = sys.argv[2], r["untraced"]
 added = {k: v - bare for k, v in r.items()}
-def ratio(a, b):
-    return added[a] / added[b] if added[b] > 0 else float("nan")
+def ratio(a, b, goal):
+    if added[b] <= 0:  # the machine's noise exceeded the peer's cost: no ratio to give
+        return "undefined (the peer's median is not above the untraced one: rerun)"
+    x = added[a] / added[b]
+    return f"{x:.2f} (goal <= {goal}{'' if x <= goal else ', MISSED'})"
 print(f"{name:8} untraced {bare:.3f}s | maptrace {r['maptrace']:.3f}s | --pin-tracee {r['maptrace-pinned']:.3f}s | "
       f"strace {r['strace']:.3f}s | taskset strace {r['taskset-strace']:.3f}s")
-a, b = ratio("maptrace", "strace"), ratio("maptrace-pinned", "taskset-strace")
-print(f"{name:8} added time: maptrace / strace = {a:.2f} (goal <= 0.5{'' if a <= 0.5 else ', MISSED'}); "
-      f"--pin-tracee / taskset strace = {b:.2f} (goal <= 1.0{'' if b <= 1.0 else ', MISSED'})")
+print(f"{name:8} added time: maptrace / strace = {ratio('maptrace', 'strace', 0.5)}; "
+      f"--pin-tracee / taskset strace = {ratio('maptrace-pinned', 'taskset-strace', 1.0)}")
 PY
 }
 

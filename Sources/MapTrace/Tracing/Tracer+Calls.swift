@@ -215,7 +215,7 @@ extension Tracer {
     /// Compares the model with the kernel's count now and then, and refreshes the live status.
     private func periodic(_ process: TracedProcess, now: Double) {
         let mono = Clock.monotonic()
-        if mono - process.lastResync >= options.resyncInterval {
+        if mono - process.lastResync >= process.resyncDelay(options.resyncInterval) {
             process.lastResync = mono
             resync(process, time: now)
         }
@@ -232,6 +232,7 @@ extension Tracer {
         // a thread inside a call may have changed the areas already: the model follows at its exit
         guard !process.threads.contains(where: { threads[$0]?.pending != nil }), let kernel = try? MapsFile.kernelCount(pid: process.pid) else { return }
         maxMapCount = Tracer.readMaxMapCount()
+        process.resyncsInAgreement = kernel == process.space.count ? process.resyncsInAgreement + 1 : 0
         if kernel != process.space.count {
             sink.handle(.drift(time: time, pid: process.pid, model: process.space.count, kernel: kernel))
             reread(process, inherited: true)
