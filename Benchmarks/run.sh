@@ -12,14 +12,16 @@
 #
 # Peers on every row: `strace -f --seccomp-bpf` (the program keeps its CPU mask, as under
 # maptrace by default) and `taskset -c 0 strace -f --seccomp-bpf` (everything on one CPU, as
-# under `maptrace --pin-tracee --cpu 0`), tracing the same calls. Printed per row: hyperfine's
-# medians and the ratios of added time (traced minus untraced), with the goals:
+# under `maptrace --pin-tracee --cpu 0`), tracing the same calls. The five commands of a row run
+# in interleaved rounds (Benchmarks/interleaved.py), so that the load of a shared machine falls on
+# all alike. Printed per row: the medians and the ratios of added time (traced minus untraced),
+# with the goals:
 #   maptrace                      <= 0.5 x strace -f --seccomp-bpf
 #   maptrace --pin-tracee --cpu 0 <= 1.0 x taskset -c 0 strace -f --seccomp-bpf
 #
 # Root only: it reserves 1024 more 2 MiB pages and mounts a hugetlbfs, and puts both back on
 # exit, whatever happens. It holds /tmp/maptrace-global.lock for the whole run, since other
-# runs on the machine change the same settings. Medians of RUNS runs (default 3; DPDK_RUNS,
+# runs on the machine change the same settings. Medians of RUNS runs (default 5; DPDK_RUNS,
 # default 10, for the short DPDK init): on a shared machine, run it twice and compare.
 #
 #   Benchmarks/run.sh            RUNS=5 Benchmarks/run.sh            ROWS="loop dpdk" Benchmarks/run.sh
@@ -29,10 +31,10 @@ cd "$(dirname "$0")/.."
 if [ -z "${MAPTRACE_BENCH_LOCKED:-}" ]; then
     exec env MAPTRACE_BENCH_LOCKED=1 flock /tmp/maptrace-global.lock "$0" "$@"
 fi
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 DPDK_RUNS=${DPDK_RUNS:-10}
 ROWS=${ROWS:-"loop log threads prefill dpdk pps"}
-packages=(libseccomp-dev libpcap-dev libunwind-dev pkg-config hyperfine strace dpdk libdpdk-dev dpdk-doc make)
+packages=(libseccomp-dev libpcap-dev libunwind-dev pkg-config python3 strace dpdk libdpdk-dev dpdk-doc make)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -64,32 +66,17 @@ CALLS=open,openat,openat2,creat,mmap,munmap,mremap,mprotect,brk,madvise,mlock,ml
 MAPTRACE=("$BIN/maptrace" -q --no-status)
 STRACE=(strace -f --seccomp-bpf -e "trace=$CALLS" -o /dev/null)
 
-# One row: hyperfine over the untraced command and its four traced runs, then the ratios.
+# One row: the untraced command and its four traced runs, interleaved round by round.
 row() {  # name, maptrace options ("" for none), command…
     local name=$1 extra=$2; shift 2
     local cmd="$*" runs=$RUNS
     [ "$name" = dpdk ] && runs=$DPDK_RUNS  # a short run: more of them for a steady median
-    hyperfine -N -i --warmup 1 --runs "$runs" --export-json "$WORK/$name.json" \
-        -n untraced "$cmd" \
-        -n maptrace "${MAPTRACE[*]} $extra -- $cmd" \
-        -n maptrace-pinned "${MAPTRACE[*]} $extra --pin-tracee --cpu 0 -- $cmd" \
-        -n strace "${STRACE[*]} $cmd" \
-        -n taskset-strace "taskset -c 0 ${STRACE[*]} $cmd" >&2
-    python3 - "$WORK/$name.json" "$name" <<'PY'
-import json, sys
-r = {x["command"]: x["median"] for x in json.load(open(sys.argv[1]))["results"]}
-name, bare = sys.argv[2], r["untraced"]
-added = {k: v - bare for k, v in r.items()}
-def ratio(a, b, goal):
-    if added[b] <= 0:  # the machine's noise exceeded the peer's cost: no ratio to give
-        return "undefined (the peer's median is not above the untraced one: rerun)"
-    x = added[a] / added[b]
-    return f"{x:.2f} (goal <= {goal}{'' if x <= goal else ', MISSED'})"
-print(f"{name:8} untraced {bare:.3f}s | maptrace {r['maptrace']:.3f}s | --pin-tracee {r['maptrace-pinned']:.3f}s | "
-      f"strace {r['strace']:.3f}s | taskset strace {r['taskset-strace']:.3f}s")
-print(f"{name:8} added time: maptrace / strace = {ratio('maptrace', 'strace', 0.5)}; "
-      f"--pin-tracee / taskset strace = {ratio('maptrace-pinned', 'taskset-strace', 1.0)}")
-PY
+    python3 Benchmarks/interleaved.py "$name" "$runs" \
+        "untraced=$cmd" \
+        "maptrace=${MAPTRACE[*]} $extra -- $cmd" \
+        "maptrace-pinned=${MAPTRACE[*]} $extra --pin-tracee --cpu 0 -- $cmd" \
+        "strace=${STRACE[*]} $cmd" \
+        "taskset-strace=taskset -c 0 ${STRACE[*]} $cmd"
 }
 
 # The real DPDK: Debian's l2fwd example, built as its Makefile says, on pages of our own.
