@@ -59,7 +59,8 @@ final class SeccompFilter {
             // A call newer than this libseccomp goes in by its x86_64 number (libseccomp translates
             // numbers between arches by name, so it cannot place it in the i386 part: an i386
             // mseal runs untraced under Debian 12's libseccomp).
-            let nr = i386 ? seccomp_syscall_resolve_name(name) : Syscall(name: name).map(SeccompFilter.number) ?? seccomp_syscall_resolve_name(name)
+            var nr = seccomp_syscall_resolve_name(name)
+            if !i386, let call = Syscall(name: name) { nr = SeccompFilter.number(of: call) }
             if nr == __NR_SCMP_ERROR {
                 if i386 { continue }
                 throw MapTraceError.seccomp("unknown system call \(name)")
