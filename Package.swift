@@ -38,6 +38,8 @@ let package = Package(
         .executableTarget(name: "mapfuzz", path: "Tests/Fixtures/mapfuzz"),
         // The fault suite's programs: exec and fork storms, threads that come and go, a blocked call.
         .executableTarget(name: "faultprobe", path: "Tests/Fixtures/faultprobe"),
+        // Another: i386 system calls made through int 0x80 from a 64-bit program.
+        .executableTarget(name: "int80probe", path: "Tests/Fixtures/int80probe"),
 
         .testTarget(name: "MapTraceTests", dependencies: ["MapTrace", "CMapTrace"], exclude: ["StraceLog/Fixtures"]),
         .testTarget(name: "IntegrationTests", dependencies: ["MapTrace"]),

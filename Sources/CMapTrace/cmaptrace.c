@@ -142,6 +142,16 @@ int mt_clear_clone_untraced(pid_t pid, int is_clone3, uint64_t clone_args) {
     return 1;
 }
 
+int mt_clear_clone_untraced_i386(pid_t pid) {
+    const uint64_t untraced = 0x00800000; /* CLONE_UNTRACED */
+    struct user_regs_struct regs;
+    if (ptrace(PTRACE_GETREGS, pid, 0, &regs) < 0) return -errno;
+    if (!(regs.rbx & untraced)) return 0;
+    regs.rbx &= ~untraced;
+    if (ptrace(PTRACE_SETREGS, pid, 0, &regs) < 0) return -errno;
+    return 1;
+}
+
 static ssize_t peek_read(pid_t pid, uint64_t addr, char *buf, size_t size, int stop_at_nul) {
     size_t got = 0;
     while (got < size) {

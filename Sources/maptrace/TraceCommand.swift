@@ -38,7 +38,7 @@ struct TraceCommand: ParsableCommand {
     var pid: Int32? { tracing.pid }
     var onFailure: FailureAction { tracing.onFailure }
     var cpu: Int32? { tracing.cpu }
-    var noColocate: Bool { tracing.noColocate }
+    var pinTracee: Bool { tracing.pinTracee }
     var noStatus: Bool { tracing.noStatus }
 
     /// -ff, or its long form.
@@ -58,6 +58,10 @@ struct TraceCommand: ParsableCommand {
         if let pid, pid <= 0 { throw UsageError("-p \(pid): a process id is a positive number") }
         if tracing.pids.count > 1 { throw UsageError("maptrace attaches to one process (and all its threads) at a time: give one -p") }
         if let cpu, cpu < 0 { throw UsageError("--cpu \(cpu): a CPU number is 0 or more") }
+        if let cpu, !OnlineCPUs.read().contains(cpu) {
+            throw UsageError("--cpu \(cpu): not an online CPU (online: \(OnlineCPUs.text))")
+        }
+        if pinTracee && !tracing.pids.isEmpty { throw UsageError("--pin-tracee applies to a launched command, not to -p") }
         if followSeparately && output == nil {
             Console.error("maptrace: -ff has no effect without -o FILE; the trace goes to stderr")
         }
@@ -105,7 +109,7 @@ struct TraceCommand: ParsableCommand {
         var options = TraceOptions()
         options.onFailure = onFailure
         options.tracerCPU = cpu
-        options.colocate = !noColocate
+        options.pinTracee = pinTracee
         options.injections = selection.injections
         options.stringLimit = strace.stringLimit
         options.stackTrace = strace.stackTrace

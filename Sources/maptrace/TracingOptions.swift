@@ -23,11 +23,11 @@ struct TracingOptions: ParsableArguments {
     @Option(name: .customLong("on-enomem"), help: ArgumentHelp("After the first failure: continue (let the process go on), kill it, or hold it frozen until Enter, SIGINT or SIGUSR1.", valueName: "action"))
     var onFailure: FailureAction = .continue
 
-    @Option(name: .customLong("cpu"), help: ArgumentHelp("Run maptrace and the launched command on this CPU for the whole run.", valueName: "n"))
+    @Option(name: .customLong("cpu"), help: ArgumentHelp("Run maptrace itself on this online CPU (with --pin-tracee, the command too). The command's CPU mask is left alone.", valueName: "n"))
     var cpu: Int32?
 
-    @Flag(name: .customLong("no-colocate"), help: "Do not share a CPU with the launched command while it is single-threaded (slower: a ptrace stop costs about 4 times as much across CPUs).")
-    var noColocate = false
+    @Flag(name: .customLong("pin-tracee"), help: "Pin the launched command, its threads and children to maptrace's CPU for the whole run, as taskset would: stops are cheaper, but the program sees a one-CPU affinity mask (sched_getaffinity) and may size itself differently.")
+    var pinTracee = false
 
     @Flag(name: .customLong("no-status"), help: "No live status line on the terminal (it is drawn only while the traced program does not write to that terminal).")
     var noStatus = false

@@ -6,6 +6,7 @@ import Testing
 struct TracerTests {
     let maptrace = Fixture.binary("maptrace")
     let hugeprobe = Fixture.binary("hugeprobe")
+    let int80probe = Fixture.binary("int80probe")
 
     /// hugetlbfs calls from the main thread, a second thread and a forked child, one page each.
     @Test("hugetlbfs calls from a thread and a forked child are decoded with their pids", Fixture.privileged)
@@ -147,20 +148,57 @@ struct TracerTests {
         #expect(result.stderr.contains("--- SIGBUS {si_signo=SIGBUS, si_code=BUS_ADRERR, si_addr=0x"))
     }
 
-    @Test("the command shares maptrace's CPU only while single-threaded; its threads get every CPU back")
-    func cpuPlacement() throws {
-        let all = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    @Test("the launched program's CPU mask is its bare run's: main thread, a thread, a forked child")
+    func cpuMaskUntouched() throws {
         let bare = Fixture.run([hugeprobe, "affinity"])
-        #expect(bare.stdout.contains("multi-threaded cpus \(all)"))
+        #expect(bare.status == 0 && bare.stdout.contains("child cpus"), "\(bare.stdout)")
         let traced = Fixture.run([maptrace, "-q", "--", hugeprobe, "affinity"])
         #expect(traced.status == 0)
-        #expect(traced.stdout.contains("single-threaded cpus 1"))
-        #expect(traced.stdout.contains("thread cpus \(all)\n"))
-        #expect(traced.stdout.contains("multi-threaded cpus \(all)"))
-        let pinned = Fixture.run([maptrace, "-q", "--cpu", "0", "--", hugeprobe, "affinity"])
-        #expect(pinned.stdout.contains("multi-threaded cpus 1"), "--cpu keeps the whole run on one CPU")
-        let free = Fixture.run([maptrace, "-q", "--no-colocate", "--", hugeprobe, "affinity"])
-        #expect(free.stdout.contains("single-threaded cpus \(all)"))
+        #expect(traced.stdout == bare.stdout)
+        // --cpu moves maptrace only
+        let moved = Fixture.run([maptrace, "-q", "--cpu", "0", "--", hugeprobe, "affinity"])
+        #expect(moved.stdout == bare.stdout)
+    }
+
+    @Test("a multi-threaded program's mask is its bare run's, as Python reports it")
+    func cpuMaskOfThreadedInterpreter() throws {
+        let script = """
+            import os, threading
+            def show(): os.write(1, f"thread {sorted(os.sched_getaffinity(0))}\\n".encode())
+            print("main", sorted(os.sched_getaffinity(0)), flush=True)
+            threads = [threading.Thread(target=show) for _ in range(4)]
+            for t in threads: t.start()
+            for t in threads: t.join()
+            print("after", open("/proc/self/status").read().split("Cpus_allowed_list:")[1].split()[0])
+            """
+        let bare = Fixture.run(["python3", "-c", script])
+        try #require(bare.status == 0, "\(bare.stderr)")
+        let traced = Fixture.run([maptrace, "-q", "--", "python3", "-c", script])
+        #expect(traced.status == 0)
+        // the threads' lines may come in any order
+        #expect(traced.stdout.split(separator: "\n").sorted() == bare.stdout.split(separator: "\n").sorted())
+    }
+
+    @Test("--pin-tracee pins the program, its threads and children to one CPU, as taskset would")
+    func pinTracee() throws {
+        let pinned = Fixture.run([maptrace, "-q", "--pin-tracee", "--cpu", "0", "--", hugeprobe, "affinity"])
+        #expect(pinned.status == 0)
+        for who in ["single-threaded", "thread", "multi-threaded", "child"] {
+            #expect(pinned.stdout.contains("\(who) cpus 1: 0\n"), "\(pinned.stdout)")
+        }
+    }
+
+    @Test("--cpu must name an online CPU: one line, exit 2")
+    func cpuValidated() {
+        let online = Int(sysconf(Int32(_SC_NPROCESSORS_CONF)))
+        for bad in ["\(online + 3)", "99999"] {
+            let result = Fixture.run([maptrace, "-q", "--cpu", bad, "--", "/bin/true"])
+            #expect(result.status == 2)
+            #expect(result.stderr.hasPrefix("maptrace: --cpu \(bad): not an online CPU (online: "))
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        }
+        let negative = Fixture.run([maptrace, "-q", "--cpu", "-1", "--", "/bin/true"])
+        #expect(negative.status == 2)
     }
 
     @Test("a child made with CLONE_UNTRACED stays traced, and its memory calls work")
@@ -176,14 +214,59 @@ struct TracerTests {
         #expect(parent != nil && child != nil && parent != child, "\(traced.stderr)")
     }
 
-    @Test("a 32-bit system call (int 0x80) stops the process with a message, not a silent gap")
-    func foreignArchitecture() {
-        let bare = Fixture.run([hugeprobe, "int80"])
-        #expect(bare.stdout.contains("int 0x80 getpid returned"))
-        let traced = Fixture.run([maptrace, "--no-status", "--", hugeprobe, "int80"])
-        #expect(traced.status == 128 + SIGKILL)
-        #expect(!traced.stdout.contains("returned"))
-        #expect(traced.stderr.contains("made a 32-bit system call (int 0x80, number 20); maptrace traces 64-bit programs only and stops it here"))
+    @Test("an i386 getpid through int 0x80 runs untouched: the program exits with its bare status")
+    func int80Getpid() {
+        let bare = Fixture.run([int80probe, "getpid"])
+        #expect(bare.status == 4)
+        let traced = Fixture.run([maptrace, "--no-status", "--", int80probe, "getpid"])
+        #expect(traced.status == bare.status, "\(traced.stderr)")
+        #expect(traced.stdout == bare.stdout)
+        #expect(!traced.stderr.contains("32-bit"))
+    }
+
+    @Test("i386 memory calls through int 0x80 are decoded and counted in the model")
+    func int80Memory() throws {
+        let log = NSTemporaryDirectory() + "int80-\(getpid()).jsonl"
+        defer { unlink(log) }
+        let traced = Fixture.run([maptrace, "--no-status", "--all", "--log", log, "--", int80probe, "memory"])
+        #expect(traced.status == 0, "\(traced.stdout)\(traced.stderr)")
+        func printed(_ what: String) throws -> String {
+            let line = try #require(traced.stdout.split(separator: "\n").first { $0.hasPrefix("\(what) = ") })
+            return String(try #require(line.split(separator: "(").last?.dropLast()))
+        }
+        let mmap2 = try printed("mmap2"), oldMmap = try printed("old_mmap")
+        let shmat = String(try #require(traced.stdout.split(separator: "\n").first { $0.hasPrefix("shmat address ") }).dropFirst(14))
+        // strace's notation, with the i386 arguments as the x86_64 call's
+        let lines = traced.stderr.split(separator: "\n").map { $0.replacing(#/ +=/#, with: " =") }
+        for line in ["mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = \(mmap2)",
+                     "mmap(NULL, 12288, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = \(oldMmap)",
+                     "mprotect(\(oldMmap), 4096, PROT_READ|PROT_WRITE) = 0",
+                     "munmap(\(oldMmap), 12288) = 0",
+                     ") = \(shmat)",  // ipc(SHMAT)'s address, read from the caller's memory
+                     "shmdt(\(shmat)) = 0",
+                     "munmap(\(mmap2), 8192) = 0",
+                     "shmget(IPC_PRIVATE, 4096, IPC_CREAT|0600) = "] {
+            #expect(lines.contains { $0.contains(line) }, "no \(line) in\n\(traced.stderr)")
+        }
+
+        // the model's count moves with each call as the kernel's does
+        let records = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").compactMap {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }.filter { $0["type"] as? String == "syscall" }
+        func count(_ name: String, _ address: String) throws -> Int {
+            let value = try #require(Int(address.dropFirst(2), radix: 16))
+            let record = try #require(records.last {
+                $0["name"] as? String == name && ($0["result"] as? Int == value || ($0["args"] as? [Int])?.first == value)
+            }, "no \(name) record for \(address)")
+            return try #require(record["map_count"] as? Int)
+        }
+        let afterMmap2 = try count("mmap", mmap2)
+        let afterOld = try count("mmap", oldMmap)
+        #expect(afterOld == afterMmap2 + 1, "a read-only mapping next to a read-write one is a mapping of its own")
+        #expect(try count("mprotect", oldMmap) == afterOld + 1, "mprotect of its first page splits it")
+        #expect(try count("munmap", oldMmap) == afterMmap2)
+        #expect(try count("shmat", shmat) == afterMmap2 + 1)
+        #expect(try count("munmap", mmap2) == afterMmap2 - 1)
     }
 
     @Test("bad commands and pids get one line and the shell's exit codes")

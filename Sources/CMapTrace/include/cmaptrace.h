@@ -47,6 +47,8 @@ pid_t mt_spawn_traced(const char *path, char *const argv[], char *const envp[],
  * struct clone_args at `clone_args`) held at its seccomp stop, so that the child stays traced.
  * Returns 1 when the flag was set and is now clear, 0 when it was not set, -errno on failure. */
 int mt_clear_clone_untraced(pid_t pid, int is_clone3, uint64_t clone_args);
+/* The same for a clone made through the i386 entry, whose flags are in ebx. */
+int mt_clear_clone_untraced_i386(pid_t pid);
 
 /* The stopped thread's stack, innermost first: up to `max` return addresses in `ips`, and for
  * each the enclosing function's symbol and offset ("name+0x1f") in `names`, `name_size` bytes

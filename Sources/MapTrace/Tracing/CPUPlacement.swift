@@ -1,35 +1,35 @@
 import CMapTrace
+import Glibc
 
-/// Where the stop loop and the launched command run. A ptrace stop costs about a quarter as much
-/// when the tracer and the tracee share a CPU (the cross-CPU wake-up is most of its cost:
-/// PTRACE-NOTES.md), and pinning only the tracer does not help, since the scheduler wakes the
-/// tracee on the idle CPU. So while the launched command is single-threaded (a dataplane's
-/// memory init, the part full of traced calls) both are pinned to one CPU; at the first thread
-/// it creates, the command's threads get the original mask back, before the new one runs, and
-/// the program's own affinity calls (DPDK's lcore pinning) decide from there.
-struct CPUPlacement {
-    private var original = [UInt8](repeating: 0, count: Int(MT_CPU_MASK_SIZE))
-    private(set) var pinned = false
-    /// Pinned by the user (--cpu): kept for the whole run.
-    private var fixed = false
-
-    /// Pins the calling thread and `pid` together: on `cpu`, or on the CPU running now.
-    mutating func colocate(_ pid: Int32, cpu: Int32?) {
-        guard original.withUnsafeMutableBytes({ mt_affinity_get(0, $0.baseAddress, $0.count) }) == 0 else { return }
-        let target = cpu ?? mt_current_cpu()
-        guard target >= 0, mt_pin_cpu(0, target) == 0 else { return }
-        _ = mt_pin_cpu(pid, target)
-        pinned = true
-        fixed = cpu != nil
-    }
-
-    /// The command became multi-threaded: give `tids` and the tracer the original mask back.
-    mutating func release(_ tids: [Int32]) {
-        guard pinned, !fixed else { return }
-        original.withUnsafeBytes { mask in
-            for tid in tids { _ = mt_affinity_set(tid, mask.baseAddress, mask.count) }
-            _ = mt_affinity_set(0, mask.baseAddress, mask.count)
+/// Where maptrace and the launched command run.
+///
+/// By default maptrace never touches the command's CPU mask: a program that sizes its threads,
+/// queues or pools from `sched_getaffinity` (DPDK's EAL counts its lcores that way) must come up
+/// as it does untraced. maptrace may move itself (`--cpu`): the program never sees the tracer's mask.
+///
+/// `--pin-tracee` is the opt-in exception: maptrace and the command (threads and children
+/// inherit it) share one CPU for the whole run, as under `taskset -c N`. A ptrace stop costs
+/// about a quarter as much when both sides share a CPU, because the cross-CPU wake-up is most of
+/// its cost; the price is that the program sees a one-CPU mask.
+enum CPUPlacement {
+    /// Puts maptrace on `cpu` (nil: leaves it where it is) and, when `pinTracee`, the stopped,
+    /// not yet exec'd command with it (on the CPU maptrace runs on when `cpu` is nil).
+    static func place(command pid: Int32, cpu: Int32?, pinTracee: Bool) throws {
+        if let cpu, mt_pin_cpu(0, cpu) != 0 {
+            throw MapTraceError.badInput("--cpu \(cpu): cannot run there (\(errnoMessage(errno)))")
         }
-        pinned = false
+        guard pinTracee else { return }
+        let target = cpu ?? mt_current_cpu()
+        guard target >= 0, mt_pin_cpu(0, target) == 0, mt_pin_cpu(pid, target) == 0 else {
+            throw MapTraceError.badInput("--pin-tracee: cannot pin to CPU \(target) (\(errnoMessage(errno)))")
+        }
     }
+}
+
+/// The CPUs the kernel has online, from /sys/devices/system/cpu/online ("0-3,6").
+public enum OnlineCPUs {
+    /// The list as the kernel writes it.
+    public static var text: String { ProcText.value("/sys/devices/system/cpu/online") ?? "" }
+
+    public static func read() -> [Int32] { ProcText.list(text).map { Int32($0) } }
 }

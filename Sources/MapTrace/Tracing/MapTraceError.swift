@@ -14,6 +14,8 @@ public enum MapTraceError: Error, CustomStringConvertible, Sendable {
     case unreadableInput(String)
     /// report --svg: the output could not be written.
     case unwritableOutput(path: String, reason: String)
+    /// A bad option value found after parsing (exit 2, as a usage error).
+    case badOption(String)
 
     public var description: String {
         switch self {
@@ -36,7 +38,7 @@ public enum MapTraceError: Error, CustomStringConvertible, Sendable {
             return "cannot start the command: \(reason)"
         case .io(let path, let reason):
             return "\(path): \(reason)"
-        case .badInput(let message), .unreadableInput(let message):
+        case .badInput(let message), .unreadableInput(let message), .badOption(let message):
             return message
         case .unwritableOutput(let path, let reason):
             return "\(path): \(reason)"
@@ -51,6 +53,7 @@ public enum MapTraceError: Error, CustomStringConvertible, Sendable {
         case .notExecutable: 126
         case .unreadableInput: 3
         case .unwritableOutput: 4
+        case .badOption: 2
         default: 1
         }
     }

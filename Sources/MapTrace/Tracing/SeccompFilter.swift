@@ -1,5 +1,6 @@
 import CMapTrace
 import CSeccomp
+import Glibc
 
 /// The seccomp-bpf program installed in a launched command: TRACE for the memory calls (with
 /// the call's `Syscall` raw value as data), ALLOW for everything else.
@@ -10,24 +11,69 @@ final class SeccompFilter {
     private static func trace(_ data: UInt16) -> UInt32 { 0x7ff0_0000 | UInt32(data) }
 
     init() throws {
+        // One part per arch, merged: x86_64, and i386 (a 32-bit program, or int 0x80 in a 64-bit
+        // one), each with the same calls by name in its own numbers (libseccomp turns i386's
+        // shmget/shmat/shmdt into both the direct calls and ipc(2)). Without the i386 part every
+        // i386 call would meet the bad-arch action.
+        let native = try SeccompFilter.part(i386: false)
+        defer { seccomp_release(native) }
+        let i386 = try SeccompFilter.part(i386: true)
+        var rc = seccomp_merge(native, i386)  // frees i386 when it succeeds
+        guard rc == 0 else {
+            seccomp_release(i386)
+            throw MapTraceError.seccomp("seccomp_merge: \(errnoName(-rc))")
+        }
+        var prog = mt_bpf()
+        rc = mt_bpf_export(UnsafeMutableRawPointer(native), &prog)
+        guard rc == 0 else { throw MapTraceError.seccomp("export: \(errnoName(-rc))") }
+        program = prog
+    }
+
+    private static func part(i386: Bool) throws -> scmp_filter_ctx {
         guard let ctx = seccomp_init(SCMP_ACT_ALLOW) else { throw MapTraceError.seccomp("seccomp_init failed") }
-        defer { seccomp_release(ctx) }
-        // A 32-bit caller (int 0x80) is not the native arch: libseccomp's default would kill it
-        // with SIGSYS and no explanation. Trace it instead, so maptrace can say why it stops it.
+        do {
+            try addRules(ctx, i386: i386)
+            return ctx
+        } catch {
+            seccomp_release(ctx)
+            throw error
+        }
+    }
+
+    private static func addRules(_ ctx: scmp_filter_ctx, i386: Bool) throws {
+        // What is left for the bad-arch action is x32 (the x86_64 entry with the x32 bit), which
+        // maptrace does not decode: traced, so that it can say so and stop the process rather than
+        // let its memory calls pass unseen.
         var rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SeccompFilter.trace(foreignArchCode))
         guard rc == 0 else { throw MapTraceError.seccomp("seccomp_attr_set: \(errnoName(-rc))") }
-        for call in Syscall.allCases {
-            let nr = SeccompFilter.number(of: call.name)
-            guard nr != __NR_SCMP_ERROR else { throw MapTraceError.seccomp("unknown system call \(call.name)") }
-            if call == .prctl {
+        if i386 {
+            rc = seccomp_arch_remove(ctx, 0)  // SCMP_ARCH_NATIVE
+            guard rc == 0 else { throw MapTraceError.seccomp("seccomp_arch_remove: \(errnoName(-rc))") }
+            rc = seccomp_arch_add(ctx, Compat32Calls.auditArch)
+            guard rc == 0 else { throw MapTraceError.seccomp("seccomp_arch_add(x86): \(errnoName(-rc))") }
+        }
+        // i386 has two more names for calls maptrace traces: mmap2 and ftruncate64.
+        let rules = Syscall.allCases.map { ($0.name, $0.rawValue) }
+            + (i386 ? [("mmap2", Syscall.mmap.rawValue), ("ftruncate64", Syscall.ftruncate.rawValue)] : [])
+        for (name, code) in rules {
+            // A call newer than this libseccomp goes in by its x86_64 number (libseccomp translates
+            // numbers between arches by name, so it cannot place it in the i386 part: an i386
+            // mseal runs untraced under Debian 12's libseccomp).
+            var nr = seccomp_syscall_resolve_name(name)
+            if !i386 { nr = SeccompFilter.number(of: name) }
+            if nr == __NR_SCMP_ERROR {
+                if i386 { continue }
+                throw MapTraceError.seccomp("unknown system call \(name)")
+            }
+            if name == Syscall.prctl.name {
                 // only PR_SET_VMA (naming anonymous memory) changes areas; every other prctl runs untraced
                 var option = scmp_arg_cmp(arg: 0, op: SCMP_CMP_EQ, datum_a: CallBits.prSetVMA, datum_b: 0)
-                rc = seccomp_rule_add_array(ctx, SeccompFilter.trace(call.rawValue), nr, 1, &option)
+                rc = seccomp_rule_add_array(ctx, SeccompFilter.trace(code), nr, 1, &option)
                 guard rc == 0 else { throw MapTraceError.seccomp("rule for prctl: \(errnoName(-rc))") }
                 continue
             }
-            rc = seccomp_rule_add_array(ctx, SeccompFilter.trace(call.rawValue), nr, 0, nil)
-            guard rc == 0 else { throw MapTraceError.seccomp("rule for \(call.name): \(errnoName(-rc))") }
+            rc = seccomp_rule_add_array(ctx, SeccompFilter.trace(code), nr, 0, nil)
+            guard rc == 0 else { throw MapTraceError.seccomp("rule for \(name): \(errnoName(-rc))") }
         }
         // clone(CLONE_UNTRACED): only when the flag is set; clone3: always (its flags are in memory)
         var untraced = scmp_arg_cmp(arg: 0, op: SCMP_CMP_MASKED_EQ, datum_a: 0x0080_0000, datum_b: 0x0080_0000)
@@ -35,10 +81,6 @@ final class SeccompFilter {
         guard rc == 0 else { throw MapTraceError.seccomp("rule for clone: \(errnoName(-rc))") }
         rc = seccomp_rule_add_array(ctx, SeccompFilter.trace(clone3Code), seccomp_syscall_resolve_name("clone3"), 0, nil)
         guard rc == 0 else { throw MapTraceError.seccomp("rule for clone3: \(errnoName(-rc))") }
-        var prog = mt_bpf()
-        rc = mt_bpf_export(UnsafeMutableRawPointer(ctx), &prog)
-        guard rc == 0 else { throw MapTraceError.seccomp("export: \(errnoName(-rc))") }
-        program = prog
     }
 
     deinit { mt_bpf_free(&program) }

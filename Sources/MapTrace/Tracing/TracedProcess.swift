@@ -17,6 +17,12 @@ final class TracedProcess {
     var mapCountBeforeHugetlb: Int?
     /// Monotonic time of the last comparison with /proc/PID/maps.
     var lastResync: Double = 0
+    /// Comparisons in a row that found the model exact. Each doubles the wait for the next one
+    /// (up to 64 times the base interval): reading a large maps file every second cost more than
+    /// the stops on a process holding 60,000 areas. A drift starts again from the base interval.
+    var resyncsInAgreement = 0
+
+    func resyncDelay(_ base: Double) -> Double { base * Double(1 << min(resyncsInAgreement, 6)) }
     var pageSizeUse: [UInt64: Int] = [:]
     var touches = HugetlbTouches()
 

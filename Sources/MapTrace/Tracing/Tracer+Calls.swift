@@ -18,6 +18,10 @@ extension Tracer {
             return
         }
         let code = UInt16(truncatingIfNeeded: info.seccomp.ret_data)
+        if info.arch == Compat32Calls.auditArch {
+            compatCallEntry(thread, number: UInt64(info.seccomp.nr), code: code, args: SyscallArguments(info.seccomp.args))
+            return
+        }
         if code == foreignArchCode || info.arch != Tracer.x86_64Arch {
             foreignCall(thread, number: UInt64(info.seccomp.nr))
             return
@@ -29,6 +33,8 @@ extension Tracer {
         guard let call = Syscall(rawValue: code) else { resume(thread); return }
         begin(thread, call: call, args: SyscallArguments(info.seccomp.args))
         callEntered(thread)
+        // a call whose result cannot matter needs no exit stop (an injected one always does)
+        if injector == nil && !exitMatters(thread) { thread.pending = nil }
         resume(thread)
     }
 
@@ -40,7 +46,8 @@ extension Tracer {
         case Tracer.opExit:
             if var call = thread.pending {
                 thread.pending = nil
-                let rval = Int64(info.exit.rval)
+                let rval = ipcShmatResult.isEmpty ? Int64(info.exit.rval)
+                    : compatResult(thread, Int64(info.exit.rval), failed: info.exit.is_error != 0)
                 if info.exit.is_error != 0 { call.errno = Int32(truncatingIfNeeded: -rval) } else { call.result = rval }
                 callExited(thread, &call)
                 finish(thread, call: call, hugePageSize: thread.pendingHugePageSize)
@@ -49,6 +56,8 @@ extension Tracer {
             if info.arch == Tracer.x86_64Arch, let call = numbers.call(UInt64(info.entry.nr)) {
                 begin(thread, call: call, args: SyscallArguments(info.entry.args))
                 callEntered(thread)
+            } else if info.arch == Compat32Calls.auditArch {
+                compatBegin(thread, number: UInt64(info.entry.nr), args: SyscallArguments(info.entry.args))
             }
         default:
             break
@@ -68,7 +77,7 @@ extension Tracer {
     }
 
     /// Decodes what must be read before the call runs: strings, fds, and whether it touches hugetlb.
-    private func begin(_ thread: TracedThread, call: Syscall, args: SyscallArguments) {
+    func begin(_ thread: TracedThread, call: Syscall, args: SyscallArguments) {
         var record = CallRecord(syscall: call, args: args)
         let pid = thread.tid
         if let i = call.pathArgument { record.string = reader.string(pid: pid, at: args[i]) }
@@ -214,7 +223,7 @@ extension Tracer {
     /// Compares the model with the kernel's count now and then, and refreshes the live status.
     private func periodic(_ process: TracedProcess, now: Double) {
         let mono = Clock.monotonic()
-        if mono - process.lastResync >= options.resyncInterval {
+        if mono - process.lastResync >= process.resyncDelay(options.resyncInterval) {
             process.lastResync = mono
             resync(process, time: now)
         }
@@ -231,6 +240,7 @@ extension Tracer {
         // a thread inside a call may have changed the areas already: the model follows at its exit
         guard !process.threads.contains(where: { threads[$0]?.pending != nil }), let kernel = try? MapsFile.kernelCount(pid: process.pid) else { return }
         maxMapCount = Tracer.readMaxMapCount()
+        process.resyncsInAgreement = kernel == process.space.count ? process.resyncsInAgreement + 1 : 0
         if kernel != process.space.count {
             sink.handle(.drift(time: time, pid: process.pid, model: process.space.count, kernel: kernel))
             reread(process, inherited: true)
@@ -240,21 +250,7 @@ extension Tracer {
     /// A clone that asked for CLONE_UNTRACED: the child would keep the seccomp filter with no
     /// tracer, and all its memory calls would fail with ENOSYS. The flag is cleared, as strace does.
     private func keepTraced(_ thread: TracedThread, isClone3: Bool, cloneArgs: UInt64) {
-        if mt_clear_clone_untraced(thread.tid, isClone3 ? 1 : 0, cloneArgs) == 1 && !warnedUntraced {
-            warnedUntraced = true
-            Console.error("maptrace: pid \(thread.process.pid) asked for an untraced child (CLONE_UNTRACED); maptrace "
-                          + "cleared the flag, since under its seccomp filter an untraced child's memory calls would all fail")
-        }
-        resume(thread)
-    }
-
-    /// A memory call through the 32-bit entry: maptrace decodes x86_64 calls only, and stops
-    /// the process rather than silently miss its failures.
-    private func foreignCall(_ thread: TracedThread, number: UInt64) {
-        let comm = ProcText.value("/proc/\(thread.tid)/comm") ?? "?"
-        Console.error("maptrace: pid \(thread.process.pid) (\(comm)) made a 32-bit system call (int 0x80, number \(number)); "
-              + "maptrace traces 64-bit programs only and stops it here")
-        kill(thread.process.pid, SIGKILL)
+        if mt_clear_clone_untraced(thread.tid, isClone3 ? 1 : 0, cloneArgs) == 1 { warnUntracedChild(thread) }
         resume(thread)
     }
 }

@@ -23,7 +23,12 @@ extension Tracer {
         let thread = adopt(pid, isThread: false)
         thread.swallowSigcont = true
         thread.process.command = argv
-        if options.colocate || options.tracerCPU != nil { placement.colocate(pid, cpu: options.tracerCPU) }
+        do {
+            try CPUPlacement.place(command: pid, cpu: options.tracerCPU, pinTracee: options.pinTracee)
+        } catch {
+            kill(pid, SIGKILL)
+            throw error
+        }
         OwnSignals.install()
     }
 
@@ -40,6 +45,7 @@ extension Tracer {
         }
         filtered = false
         root = pid
+        try CPUPlacement.place(command: pid, cpu: options.tracerCPU, pinTracee: false)
         // Threads can be created while we attach: scan until a pass finds none new.
         var seized = Set<Int32>()
         while true {

@@ -133,24 +133,35 @@ static int scenario_noreserve(long pages) {
     return 2;
 }
 
-static int cpus_allowed(void) {
+/* The CPUs this thread may run on: their count and numbers. */
+static void print_mask(const char *who) {
     cpu_set_t set;
-    return sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : -1;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) { printf("%s cpus ?\n", who); return; }
+    printf("%s cpus %d:", who, CPU_COUNT(&set));
+    for (int i = 0; i < CPU_SETSIZE; i++) if (CPU_ISSET(i, &set)) printf(" %d", i);
+    printf("\n");
+    fflush(stdout);
 }
 
 static void *report_affinity(void *arg) {
     (void)arg;
-    printf("thread cpus %d\n", cpus_allowed());
+    print_mask("thread");
     return NULL;
 }
 
-/* The CPUs this process may run on, before and after it starts a thread, and the thread's. */
+/* The CPUs this process may run on: first thing in main, after it starts a thread, in the
+ * thread, and in a forked child. */
 static int scenario_affinity(void) {
-    printf("single-threaded cpus %d\n", cpus_allowed());
+    print_mask("single-threaded");
     pthread_t t;
     pthread_create(&t, NULL, report_affinity, NULL);
     pthread_join(t, NULL);
-    printf("multi-threaded cpus %d\n", cpus_allowed());
+    print_mask("multi-threaded");
+    pid_t child = fork();
+    if (child == 0) { print_mask("child"); _exit(0); }
+    int status = 0;
+    waitpid(child, &status, 0);
     return 0;
 }
 
@@ -248,7 +259,7 @@ int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IONBF, 0);
     if (argc < 2) {
         fprintf(stderr, "usage: hugeprobe files DIR | until-fail DIR MAX | later DIR MAX SECONDS | anon N | bytes N [locked|noreserve] | "
-                        "segv | sigbus-handled | affinity | int80 | untraced | noreserve PAGES | shm BYTES | memfd PAGES | create DIR N\n");
+                        "segv | sigbus-handled | affinity | untraced | noreserve PAGES | shm BYTES | memfd PAGES | create DIR N\n");
         return 64;
     }
     const char *s = argv[1];
@@ -273,13 +284,6 @@ int main(int argc, char **argv) {
     if (!strcmp(s, "noreserve") && argc > 2) return scenario_noreserve(atol(argv[2]));
     if (!strcmp(s, "affinity")) return scenario_affinity();
     if (!strcmp(s, "untraced")) return scenario_untraced();
-    if (!strcmp(s, "int80")) {
-        /* getpid through the 32-bit entry (i386 number 20) */
-        long r;
-        __asm__ volatile("int $0x80" : "=a"(r) : "a"(20L) : "memory");
-        printf("int 0x80 getpid returned %ld\n", r);
-        return 0;
-    }
     if (!strcmp(s, "shm") && argc > 2) return scenario_shm(strtoul(argv[2], NULL, 0));
     if (!strcmp(s, "memfd") && argc > 2) return scenario_memfd(atol(argv[2]));
     if (!strcmp(s, "create") && argc > 3) { dir = argv[2]; return scenario_create(atol(argv[3])); }

@@ -1,0 +1,42 @@
+#!/usr/bin/env python3
+"""One benchmark row: run the untraced command and its traced variants in interleaved rounds
+(each round runs every command once, in turn), so that a change in the machine's load falls on
+all of them alike, then print the medians and the ratios of added time (traced minus untraced).
+
+    interleaved.py NAME RUNS untraced=CMD maptrace=CMD maptrace-pinned=CMD strace=CMD taskset-strace=CMD
+
+Each CMD is split like a shell word list (no shell runs it); its output is discarded and its exit
+status ignored (DPDK's l2fwd exits 1 by design here). One warm-up round comes first.
+"""
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+
+name, runs = sys.argv[1], int(sys.argv[2])
+commands = dict(arg.split("=", 1) for arg in sys.argv[3:])
+times = {k: [] for k in commands}
+for round_ in range(runs + 1):
+    for key, cmd in commands.items():
+        start = time.perf_counter()
+        subprocess.run(shlex.split(cmd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if round_ > 0:  # the first round warms caches up
+            times[key].append(time.perf_counter() - start)
+r = {k: statistics.median(v) for k, v in times.items()}
+bare = r["untraced"]
+added = {k: v - bare for k, v in r.items()}
+
+
+def ratio(a, b, goal):
+    if added[b] <= 0 or added[a] <= 0:  # the machine's noise exceeded a traced run's cost
+        return "undefined (a traced median is not above the untraced one: rerun)"
+    x = added[a] / added[b]
+    return f"{x:.2f} (goal <= {goal}{'' if x <= goal else ', MISSED'})"
+
+
+spread = ", ".join(f"{k} {min(v):.2f}-{max(v):.2f}" for k, v in times.items())
+print(f"{name:8} untraced {bare:.3f}s | maptrace {r['maptrace']:.3f}s | --pin-tracee {r['maptrace-pinned']:.3f}s | "
+      f"strace {r['strace']:.3f}s | taskset strace {r['taskset-strace']:.3f}s   (medians of {runs})\n{name:8} ranges: {spread}")
+print(f"{name:8} added time: maptrace / strace = {ratio('maptrace', 'strace', 0.5)}; "
+      f"--pin-tracee / taskset strace = {ratio('maptrace-pinned', 'taskset-strace', 1.0)}", flush=True)
