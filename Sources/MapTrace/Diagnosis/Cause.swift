@@ -1,5 +1,5 @@
 /// What limit a failed memory call ran into. The raw values are stable: they appear in logs,
-/// JSON output and text (DESIGN.md "Cause identifiers").
+/// JSON output and text (docs/causes.md).
 public enum Cause: String, Codable, CaseIterable, Sendable {
     case maxMapCount = "max_map_count"
     case rlimitAS = "rlimit_as"
@@ -22,7 +22,7 @@ public enum Cause: String, Codable, CaseIterable, Sendable {
     case injected
     case unknown
 
-    /// The order in which the kernel meets the limits (CAUSES.md §2): when several are exceeded
+    /// The order in which the kernel meets the limits (docs/causes.md): when several are exceeded
     /// at once, the earliest one produced the error.
     ///
     /// mmap: do_mmap's map_count test, then get_unmapped_area (alignment, free gap), then

@@ -43,7 +43,8 @@ final class SyscallRecordBytes {
         case .brk: name = "brk"
         default: return false
         }
-        guard call.string == nil, call.resultPath == nil,
+        // an injected result, a duration or a stack: the general path writes what they add
+        guard call.string == nil, call.resultPath == nil, !call.injected, call.duration == 0, call.stack == nil,
               (call.fdPath?.utf8.count ?? 0) <= Self.longestPath else { return false }
         let a = call.args
         count = 0

@@ -79,7 +79,7 @@ public struct AddressSpace: Sendable {
 
     /// How many mappings an munmap (or a MAP_FIXED mmap) of [start, start + length) must
     /// split: 0, 1 or 2, one for each page-rounded edge that falls strictly inside a mapping.
-    /// Each split needs map_count < vm.max_map_count (split_vma in mm/vma.c, CAUSES.md row 2).
+    /// Each split needs map_count < vm.max_map_count (split_vma in mm/vma.c, docs/causes.md).
     public func splitsNeeded(start: UInt64, length: UInt64) -> Int {
         let end = Page.end(start, Page.roundUp(length, to: Page.size))
         guard end > start else { return 0 }

@@ -1,4 +1,4 @@
-/// A hugetlbfs mount and the limits its options set (CAUSES.md rows 10–12).
+/// A hugetlbfs mount and the limits its options set (docs/causes.md).
 public struct HugetlbfsMount: Codable, Sendable, Equatable {
     /// Where it is mounted, unescaped.
     public var mountPoint: String

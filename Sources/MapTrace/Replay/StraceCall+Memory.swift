@@ -108,6 +108,7 @@ extension StraceCall {
         if failed {
             call.error = errnoName.flatMap(Errno.init(name:)) ?? Errno(rawValue: 0)
         } else {
+            if result == "?" { return nil }  // the thread died in the call: its outcome is unknown
             guard let value = resultValue else { throw MalformedCall(reason: "\(name): the result is not a number: \(result ?? "")") }
             call.result = UInt64(bitPattern: value)
         }

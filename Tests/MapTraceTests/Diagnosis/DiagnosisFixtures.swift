@@ -14,7 +14,7 @@ enum Fixture {
     static let sharedPopulate: UInt64 = 0x1 | 0x8000
     static let readWrite: UInt64 = 0x3
 
-    /// The classic case (FIELD.md): VPP's 80-vpp.conf set vm.max_map_count = 3096, the pool has
+    /// The classic case (docs/causes.md): VPP's 80-vpp.conf set vm.max_map_count = 3096, the pool has
     /// 3200 2 MiB pages, and an EAL mapping one rtemap file per page failed at page 3061 (139 still free)
     /// with 36 other areas: 3097 areas.
     static func classicSnapshot(mapCount: Int = 3097, free: Int = 139, reserved: Int = 0) -> Snapshot {

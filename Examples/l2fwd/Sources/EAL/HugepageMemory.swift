@@ -37,7 +37,7 @@ final class HugepageMemory {
         let requested = options.memoryMB.map { ($0 << 20 + directory.pageSize - 1) / directory.pageSize }
         switch options.memoryMode {
         case .allPages:
-            // 16.04 maps every free page before it looks at -m (FIELD.md, "The classic case").
+            // 16.04 maps every free page before it looks at -m (docs/causes.md, max_map_count).
             if free == 0 {
                 Console.error("EAL: No free hugepages reported in hugepages-\(directory.pageSize >> 10)kB")
             }

@@ -1,4 +1,4 @@
-/// No room for the range (CAUSES.md row 19). The kernel's checks, by call:
+/// No room for the range (docs/causes.md). The kernel's checks, by call:
 /// - mmap without MAP_FIXED, shmat, mremap that may move: no free gap of that size
 ///   (mm/vma.c unmapped_area[_topdown]); a hugetlb request also needs room to align its start;
 /// - mmap with MAP_FIXED: the range must end below the top of user space, TASK_SIZE

@@ -1,4 +1,4 @@
-/// The range names memory that is not mapped (CAUSES.md row 20): mprotect, madvise and mlock
+/// The range names memory that is not mapped (docs/causes.md): mprotect, madvise and mlock
 /// give ENOMEM for a hole, mremap EFAULT for an unmapped old range. An argument error, not a limit.
 public struct BadRangeRule: CauseRule {
     public let cause = Cause.badRange

@@ -1,4 +1,4 @@
-/// Arguments that do not fit the huge page size (CAUSES.md row 18): EINVAL (memfd_create: ENODEV).
+/// Arguments that do not fit the huge page size (docs/causes.md): EINVAL (memfd_create: ENODEV).
 ///
 /// hugetlbfs_file_mmap refuses an offset that is not a multiple of the huge page, and
 /// hugetlb_get_unmapped_area a MAP_FIXED address that is not aligned; munmap/mprotect/madvise

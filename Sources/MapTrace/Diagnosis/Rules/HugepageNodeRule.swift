@@ -1,5 +1,5 @@
 /// Enough free huge pages in the system, too few on the NUMA nodes the process may use
-/// (CAUSES.md row 9; mm/hugetlb.c hugetlb_acct_memory → allowed_mems_nr, which sums
+/// (docs/causes.md; mm/hugetlb.c hugetlb_acct_memory → allowed_mems_nr, which sums
 /// free_huge_pages_node over cpuset.mems ∩ the MPOL_BIND nodes).
 ///
 /// There is no per-node reserved count, and the snapshot sees the cpuset (Mems_allowed_list) but

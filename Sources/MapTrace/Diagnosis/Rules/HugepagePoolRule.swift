@@ -1,5 +1,5 @@
 /// The global huge page pool of one size: free pages nobody has reserved, plus surplus pages the
-/// kernel may still allocate (CAUSES.md row 8; mm/hugetlb.c hugetlb_acct_memory,
+/// kernel may still allocate (docs/causes.md; mm/hugetlb.c hugetlb_acct_memory,
 /// gather_surplus_pages). free_hugepages alone misleads: reserved pages are free but promised.
 public struct HugepagePoolRule: CauseRule {
     public let cause = Cause.hugepagePool

@@ -1,4 +1,4 @@
-/// A cgroup's hugetlb limits, at the process's cgroup or any ancestor (CAUSES.md rows 13–14).
+/// A cgroup's hugetlb limits, at the process's cgroup or any ancestor (docs/causes.md).
 ///
 /// hugetlb.<size>.rsvd.max is charged when a mapping reserves pages (mm/hugetlb.c
 /// hugetlb_reserve_pages → hugetlb_cgroup_charge_cgroup_rsvd, checked before the subpool and the

@@ -1,4 +1,4 @@
-/// SIGBUS on a hugetlb page (CAUSES.md row 15): the fault found no page for an area that holds
+/// SIGBUS on a hugetlb page (docs/causes.md): the fault found no page for an area that holds
 /// no reservation (MAP_NORESERVE, SHM_NORESERVE), touched a page past the end of its file, or
 /// lost a private page to the parent's copy-on-write after fork.
 ///

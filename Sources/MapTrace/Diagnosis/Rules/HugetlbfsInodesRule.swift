@@ -1,4 +1,4 @@
-/// A hugetlbfs mount's nr_inodes= limit (CAUSES.md row 12; fs/hugetlbfs/inode.c
+/// A hugetlbfs mount's nr_inodes= limit (docs/causes.md; fs/hugetlbfs/inode.c
 /// hugetlbfs_reserve_inode): creating one more file fails with ENOSPC. DPDK creates one file per
 /// page unless --single-file-segments, so a small nr_inodes= stops it at open, not at mmap.
 public struct HugetlbfsInodesRule: CauseRule {

@@ -1,4 +1,4 @@
-/// A hugetlbfs mount's size= limit (its subpool), CAUSES.md rows 10–11
+/// A hugetlbfs mount's size= limit (its subpool), docs/causes.md
 /// (mm/hugetlb.c hugepage_subpool_get_pages: used + delta > max, where used counts reservations
 /// and allocated pages). statfs shows it: f_blocks = size in pages, f_bfree = what is left.
 public struct HugetlbfsSizeRule: CauseRule {

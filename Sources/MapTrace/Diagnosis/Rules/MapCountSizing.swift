@@ -3,7 +3,7 @@
 /// A process that maps hugetlbfs one page per mapping (DPDK before 18.05, and `--legacy-mem`)
 /// needs one area per page of the whole pool plus its other areas; hugetlb areas never merge
 /// (hugetlbfs sets VM_DONTEXPAND). DPDK 16.04 maps every page a second time before it unmaps the
-/// first copies, which is why VPP advises at least 2 × pages (FIELD.md).
+/// first copies, which is why VPP advises at least 2 × pages (docs/causes.md).
 struct MapCountSizing {
     /// Areas the process had besides its hugetlb mappings.
     let baseline: Int

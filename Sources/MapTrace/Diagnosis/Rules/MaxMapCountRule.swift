@@ -1,4 +1,4 @@
-/// vm.max_map_count: the per-process limit on memory map areas (CAUSES.md rows 1–3).
+/// vm.max_map_count: the per-process limit on memory map areas (docs/causes.md).
 ///
 /// The kernel applies it with three different thresholds:
 /// - a new mapping (mmap, brk, shmat) fails when map_count > max (mm/mmap.c do_mmap), so a
@@ -97,7 +97,7 @@ public struct MaxMapCountRule: CauseRule {
                                  shown: false)
             }
             // Each split checks map_count ≥ max before it adds an area: with two splits the
-            // second fails one area earlier (CAUSES.md E7: mprotect of a middle range at max − 1).
+            // second fails one area earlier (docs/causes.md: mprotect of a middle range at max − 1).
             return splits > 0
                 ? Threshold(failsAt: max - (splits - 1),
                             need: "splits \(splits == 1 ? "an area" : "areas at both ends") (\(splits) more needed, "

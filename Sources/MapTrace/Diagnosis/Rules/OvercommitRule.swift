@@ -1,4 +1,4 @@
-/// Overcommit accounting (CAUSES.md row 6; mm/util.c __vm_enough_memory).
+/// Overcommit accounting (docs/causes.md; mm/util.c __vm_enough_memory).
 ///
 /// Only accountable memory is charged: private writable and shared anonymous mappings, brk,
 /// mprotect to writable — never hugetlb (accountable_mapping() excludes it). Mode 2 (strict)

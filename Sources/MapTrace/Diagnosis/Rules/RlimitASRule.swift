@@ -1,4 +1,4 @@
-/// RLIMIT_AS, `ulimit -v` (CAUSES.md row 4; mm/mmap.c may_expand_vm: total_vm + npages > limit).
+/// RLIMIT_AS, `ulimit -v` (docs/causes.md; mm/mmap.c may_expand_vm: total_vm + npages > limit).
 /// Every mapping counts, hugetlb and PROT_NONE reservations included; a MAP_FIXED mmap counts
 /// only what it adds beyond the areas it replaces.
 public struct RlimitASRule: CauseRule {

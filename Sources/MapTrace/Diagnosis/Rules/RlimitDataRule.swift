@@ -1,4 +1,4 @@
-/// RLIMIT_DATA, `ulimit -d` (CAUSES.md row 5; mm/mmap.c may_expand_vm with is_data_mapping:
+/// RLIMIT_DATA, `ulimit -d` (docs/causes.md; mm/mmap.c may_expand_vm with is_data_mapping:
 /// private, writable, not stack). Enforced for mmap since 4.7. hugetlbfs MAP_SHARED and
 /// read-only private mappings do not count; private hugetlb does.
 public struct RlimitDataRule: CauseRule {

@@ -1,4 +1,4 @@
-/// RLIMIT_MEMLOCK and CAP_IPC_LOCK (CAUSES.md row 7; mm/mmap.c mlock_future_ok, mm/mlock.c).
+/// RLIMIT_MEMLOCK and CAP_IPC_LOCK (docs/causes.md; mm/mmap.c mlock_future_ok, mm/mlock.c).
 ///
 /// The errno tells which path refused: mmap(MAP_LOCKED), mremap and brk give EAGAIN, mlock and
 /// mlockall give ENOMEM, and a limit of 0 without CAP_IPC_LOCK gives EPERM (can_do_mlock).

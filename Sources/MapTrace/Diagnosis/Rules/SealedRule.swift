@@ -1,4 +1,4 @@
-/// A sealed mapping (mseal, 6.10+; CAUSES.md row 22): munmap, mprotect, mremap and discarding
+/// A sealed mapping (mseal, 6.10+; docs/causes.md): munmap, mprotect, mremap and discarding
 /// madvise on it give EPERM (mm/vma.c vma_is_sealed). smaps shows VmFlags `sl`.
 public struct SealedRule: CauseRule {
     public let cause = Cause.sealed

@@ -1,4 +1,4 @@
-/// SysV shared memory: SHM_HUGETLB permission and the shm limits (CAUSES.md rows 16–17).
+/// SysV shared memory: SHM_HUGETLB permission and the shm limits (docs/causes.md).
 ///
 /// shmget(SHM_HUGETLB) needs CAP_IPC_LOCK or membership of vm.hugetlb_shm_group
 /// (fs/hugetlbfs/inode.c can_do_hugetlb_shm); otherwise EPERM. Sizes above kernel.shmmax give
