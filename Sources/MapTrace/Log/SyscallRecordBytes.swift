@@ -43,7 +43,8 @@ final class SyscallRecordBytes {
         case .brk: name = "brk"
         default: return false
         }
-        guard call.string == nil, call.resultPath == nil,
+        // the rare shapes (an injected result, a path argument) go the general way
+        guard !call.injected, call.string == nil, call.resultPath == nil,
               (call.fdPath?.utf8.count ?? 0) <= Self.longestPath else { return false }
         let a = call.args
         count = 0
