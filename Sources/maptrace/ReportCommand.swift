@@ -54,7 +54,12 @@ struct ReportCommand: ParsableCommand {
         do {
             try OutputFile.replace(path, with: Array(text.utf8))
         } catch let error as MapTraceError {
-            if case .io(let path, let reason) = error { throw MapTraceError.unwritableOutput(path: path, reason: reason) }
+            if case .io(let path, var reason) = error {
+                for prefix in ["write failed: ", "cannot create: "] where reason.hasPrefix(prefix) {
+                    reason = "cannot write the SVG: " + reason.dropFirst(prefix.count)
+                }
+                throw MapTraceError.unwritableOutput(path: path, reason: reason)
+            }
             throw error
         }
     }

@@ -20,7 +20,7 @@ struct TracingOptions: ParsableArguments {
 
     var pid: Int32? { pids.last }
 
-    @Option(name: .customLong("on-enomem"), help: ArgumentHelp("After the first failure: continue (let the process go on), kill it, or hold it frozen until Enter, SIGINT or SIGUSR1.", valueName: "action"))
+    @Option(name: .customLong("on-enomem"), help: ArgumentHelp("After the first failure: continue (let the process go on), kill it, or hold it frozen until Enter.", valueName: "action"))
     var onFailure: FailureAction = .continue
 
     @Option(name: .customLong("cpu"), help: ArgumentHelp("Run maptrace itself on this online CPU (with --pin-tracee, the command too). The command's CPU mask is left alone.", valueName: "n"))

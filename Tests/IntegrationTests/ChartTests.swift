@@ -36,7 +36,7 @@ struct ChartTests {
         #expect(result.status != 0)
         #expect(result.stderr == "maptrace: /tmp: is a directory; give a file name for the SVG, e.g. /tmp/maps.svg\n", "\(result)")
         let missing = Fixture.run([maptrace, "report", "--svg", dir + "/no/such/dir/x.svg", log])
-        #expect(missing.status != 0 && missing.stderr.hasSuffix("cannot write: No such file or directory\n"), "\(missing)")
+        #expect(missing.status != 0 && missing.stderr.hasSuffix("cannot write the SVG: No such file or directory\n"), "\(missing)")
         #expect(!missing.stderr.contains("NSCocoaErrorDomain"))
     }
 }

@@ -117,7 +117,7 @@ public enum OutputFile {
     private static func replaceRegular(_ path: String, with bytes: [UInt8], shownAs shown: String) throws {
         var template = Array((directory(of: path) + "/.maptrace-XXXXXX").utf8CString)
         let fd = mkstemp(&template)
-        guard fd >= 0 else { throw MapTraceError.io(path: shown, reason: "cannot write: \(errnoMessage(errno))") }
+        guard fd >= 0 else { throw MapTraceError.io(path: shown, reason: "cannot create: \(errnoMessage(errno))") }
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         var st = stat()

@@ -56,7 +56,10 @@ struct SmallFixTests {
         #expect(files.count >= 2)
         let r = scene.run([scene.maptrace, "replay"] + files)
         #expect(r.status == 0, "\(r)")
-        #expect(!r.stdout.contains("could not be read"), "\(r.stdout)")
+        // the execve's two halves, in two files, and strace's ???() for the thread it ended, are
+        // read; (a call of that thread cut by the exec, `= ?`, is the replay's own matter)
+        #expect(!r.stdout.contains("resumed without its unfinished start") && !r.stdout.contains("???"), "\(r.stdout)")
+        #expect(!r.stdout.contains("files are joined") && !r.stdout.contains(":0:"), "\(r.stdout)")
         #expect(r.stdout.contains("notes:\n  - no time stamps: the files were joined in the order given"), "\(r.stdout)")
     }
 
@@ -70,7 +73,7 @@ struct SmallFixTests {
         let r = scene.run([scene.maptrace, "replay", log])
         #expect(r.status == 1, "\(r)")
         #expect(r.stdout.contains("first failing memory call:"))
-        #expect(!r.stdout.contains("could not be read"), "\(r.stdout)")
+        #expect(!r.stdout.contains("lines that could not be read"), "\(r.stdout)")
         let stderrLog = scene.run(["strace", "-f", "-Y", "-e", "trace=memory,clone3", scene.faultprobe, "thread-enomem"])
         let captured = scene.path("y-stderr.strace")
         try stderrLog.stderr.write(toFile: captured, atomically: false, encoding: .utf8)

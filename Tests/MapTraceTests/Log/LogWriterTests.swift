@@ -70,6 +70,9 @@ struct LogWriterTests {
             let later: Bool? = [nil, true, false][i % 3]
             let covered = fast.format(event, later: later)
             #expect(covered)
+            var injected = event
+            injected.call.injected = true
+            #expect(!fast.format(injected, later: later), "an injected result goes the general way, which marks it")
             let general = SyscallRecordBytes.general(event, later: later)
             if Array(fast.bytes) != general {
                 Issue.record("differs for \(call):\n\(String(decoding: fast.bytes, as: UTF8.self))\(String(decoding: general, as: UTF8.self))")
