@@ -40,9 +40,8 @@ public struct MemoryCall: Sendable {
     /// The range [start, start + length) the call names, for the calls that name one.
     var range: (start: UInt64, length: UInt64)? {
         switch syscall {
-        case .munmap, .mprotect, .pkey_mprotect, .madvise, .mlock, .mlock2, .munlock, .mbind, .mseal:
+        case .munmap, .mremap, .mprotect, .pkey_mprotect, .madvise, .mlock, .mlock2, .munlock, .mbind, .mseal:
             (args[0], args[1])
-        case .mremap: (args[0], args[1])
         case .prctl: (args[2], args[3])
         default: nil
         }
@@ -58,9 +57,6 @@ public struct CallEffect: Sendable {
     /// The call changed every area in ways the model follows only roughly (mlockall,
     /// munlockall): the live tracer re-reads the areas.
     public var changedEverything = false
-    /// The model's count before and after.
-    public var countBefore = 0
-    public var countAfter = 0
 }
 
 /// SysV segments by id, shared by every process of a trace: shmat needs the size and page size

@@ -14,14 +14,6 @@ public struct ProcessMemory: Sendable {
     /// range is marked unsure (see `AddressSpace.takeUnsure`).
     @discardableResult
     public mutating func apply(_ call: MemoryCall, segments: inout SharedMemorySegments) -> CallEffect {
-        let before = space.count
-        var effect = change(call, segments: &segments)
-        effect.countBefore = before
-        effect.countAfter = space.count
-        return effect
-    }
-
-    private mutating func change(_ call: MemoryCall, segments: inout SharedMemorySegments) -> CallEffect {
         var effect = CallEffect()
         let a = call.args
         if call.failed {

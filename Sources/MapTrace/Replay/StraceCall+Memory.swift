@@ -61,7 +61,7 @@ extension StraceCall {
                                      flags & CallBits.mremapFixed != 0 ? try number(4) : 0])
             huge = area(args[0])?.hugePageSize
         case .madvise:
-            var advice = madviseAdvice.value(of: arguments.indices.contains(2) ? arguments[2].trimmingSpaces : "")
+            var advice = madviseAdvice.value(of: arguments.indices.contains(2) ? arguments[2].trimmingSpaces() : "")
             if advice == nil { advice = try number(2) }
             args = SyscallArguments([try number(0), try number(1), advice ?? 0])
             huge = area(args[0])?.hugePageSize
@@ -74,17 +74,17 @@ extension StraceCall {
         case .mbind:
             let mode = try bits(2) { parseFlags($0, mempolicyModes, mempolicyModeFlags) }
             args = SyscallArguments([try number(0), try number(1), mode])
-            policy = "\(mode)/" + (arguments.indices.contains(3) ? arguments[3].trimmingSpaces : "")
+            policy = "\(mode)/" + (arguments.indices.contains(3) ? arguments[3].trimmingSpaces() : "")
             huge = area(args[0])?.hugePageSize
         case .mseal:
             args = SyscallArguments([try number(0), try number(1), try number(2)])
         case .prctl:
-            guard arguments.count >= 5, arguments[0].trimmingSpaces == "PR_SET_VMA",
-                  arguments[1].trimmingSpaces == "PR_SET_VMA_ANON_NAME" else { return nil }
+            guard arguments.count >= 5, arguments[0].trimmingSpaces() == "PR_SET_VMA",
+                  arguments[1].trimmingSpaces() == "PR_SET_VMA_ANON_NAME" else { return nil }
             args = SyscallArguments([CallBits.prSetVMA, CallBits.prSetVMAAnonName, try number(2), try number(3), 0])
             anonName = string(4)
         case .shmget:
-            let key = arguments.first?.trimmingSpaces == "IPC_PRIVATE" ? 0 : try number(0)
+            let key = arguments.first?.trimmingSpaces() == "IPC_PRIVATE" ? 0 : try number(0)
             args = SyscallArguments([key, try number(1), try bits(2) { parseFlags($0, shmgetFlags) }])
             if args[2] & CallBits.shmHugetlb != 0 { huge = hugePageSize(fromFlags: args[2]) ?? defaultSize }
         case .shmat:
@@ -117,14 +117,5 @@ extension StraceCall {
         call.policy = policy
         call.anonName = anonName
         return call
-    }
-}
-
-extension String {
-    var trimmingSpaces: String {
-        var s = Substring(self)
-        while s.first == " " { s = s.dropFirst() }
-        while s.last == " " { s = s.dropLast() }
-        return String(s)
     }
 }

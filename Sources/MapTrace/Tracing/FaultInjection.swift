@@ -101,8 +101,7 @@ public struct InjectionRule: Sendable, Equatable {
 enum ErrnoNames {
     static func number(_ text: String) -> Int32? {
         if let n = Int32(text) { return n > 0 && n < 4096 ? n : nil }
-        for code in Int32(1)..<Int32(134) where mt_errname(code).map({ String(cString: $0) }) == text { return code }
-        return nil
+        return Errno(name: text)?.rawValue
     }
 }
 
