@@ -20,15 +20,17 @@ struct ModelDifferentialTests {
         var mismatches: [String] = []
         var drifts = 0
         var queries = 0
+        var takenAtEntry = 0
     }
 
     /// Runs mapfuzz under maptrace and pairs its records, per pid and in order, with the log's.
-    func run(seed: Int, steps: Int, hugetlbfs: String = "", forkAt: Int? = nil) throws -> Outcome {
+    func run(seed: Int, steps: Int, hugetlbfs: String = "", forkAt: Int? = nil, unlogged: String? = nil) throws -> Outcome {
         let dir = NSTemporaryDirectory() + "maptrace-model-\(getpid())-\(seed)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var argv = [maptrace, "--quiet", "--no-status", "--log", "\(dir)/log.jsonl", "--",
-                    mapfuzz, String(seed), String(steps), "\(dir)/kernel.txt", hugetlbfs]
+        var argv = [maptrace, "--quiet", "--no-status", "--log", "\(dir)/log.jsonl"]
+        if let unlogged { argv += ["-e", "trace=!\(unlogged)"] }
+        argv += ["--", mapfuzz, String(seed), String(steps), "\(dir)/kernel.txt", hugetlbfs]
         if let forkAt { argv.append(String(forkAt)) }
         let result = Fixture.run(argv, timeout: 300)
         #expect(result.status == 0, "maptrace: \(result.stderr.suffix(2000))")
@@ -36,7 +38,7 @@ struct ModelDifferentialTests {
         var kernel: [String: [Step]] = [:]
         for line in try String(contentsOfFile: "\(dir)/kernel.txt", encoding: .utf8).split(separator: "\n") {
             let f = line.split(separator: " ")
-            guard f.count == 4, let count = Int(f[3]) else { continue }
+            guard f.count == 4, let count = Int(f[3]), f[1] != unlogged ?? "" else { continue }
             kernel[String(f[0]), default: []].append(Step(name: String(f[1]), count: count))
         }
         let names = Set(kernel.values.flatMap { $0.map(\.name) })
@@ -48,6 +50,7 @@ struct ModelDifferentialTests {
             if type == "drift" { outcome.drifts += 1 }
             if type == "summary", let processes = object["processes"] as? [[String: Any]] {
                 outcome.queries = processes.compactMap { $0["model_queries"] as? Int }.reduce(0, +)
+                outcome.takenAtEntry = processes.compactMap { $0["calls_taken_at_entry"] as? Int }.reduce(0, +)
             }
             guard type == "syscall", let name = object["name"] as? String, names.contains(name),
                   let tid = object["tid"] as? Int, let count = object["map_count"] as? Int else { continue }
@@ -82,6 +85,29 @@ struct ModelDifferentialTests {
         print("model differential: \(total.calls) calls, \(total.mismatches.count) mismatches, "
               + "\(total.queries) kernel queries, \(total.drifts) drift re-syncs")
         #expect(total.calls >= 100_000)
+        #expect(total.mismatches.count == 0, "first mismatches: \(total.mismatches.prefix(5))")
+        #expect(total.drifts == 0)
+    }
+
+    @Test("munmaps nobody logs run without an exit stop, and the count after every other call is still the kernel's",
+          Fixture.privileged)
+    func unloggedMunmapsStayExact() throws {
+        let stage = try HugetlbStage(pages: 16, options: "pagesize=2M")
+        defer { stage.restore() }
+        var total = Outcome()
+        // the same five processes as above: what differs is only that munmaps are not logged
+        for seed in 1...5 {
+            let outcome = try run(seed: seed, steps: 20_000, hugetlbfs: stage.mount.path, forkAt: seed == 5 ? 10_000 : nil,
+                                  unlogged: "munmap")
+            total.calls += outcome.calls
+            total.mismatches += outcome.mismatches
+            total.drifts += outcome.drifts
+            total.takenAtEntry += outcome.takenAtEntry
+        }
+        print("model differential, munmaps unlogged: \(total.calls) calls, \(total.mismatches.count) mismatches, "
+              + "\(total.takenAtEntry) munmaps taken at entry, \(total.drifts) drift re-syncs")
+        #expect(total.calls >= 80_000)
+        #expect(total.takenAtEntry > 1_000, "munmaps whose outcome was certain should run without an exit stop")
         #expect(total.mismatches.count == 0, "first mismatches: \(total.mismatches.prefix(5))")
         #expect(total.drifts == 0)
     }

@@ -215,7 +215,10 @@ public struct AddressSpace: Sendable {
 
     /// Every area's traits after a fork, in the child: each anon_vma is new and chained to the
     /// parent's, so an area merges only with pieces of itself (anon_vma_fork in mm/rmap.c).
+    /// Locks are not inherited: the child's areas and its mm->def_flags lose VM_LOCKED and
+    /// VM_LOCKONFAULT (dup_mmap, mm_init in kernel/fork.c).
     public mutating func forked() {
+        defaultFlags.subtract(.lockMask)
         let all = tree.all
         var copies: [Mapping] = []
         copies.reserveCapacity(all.count)
@@ -224,6 +227,7 @@ public struct AddressSpace: Sendable {
             if area.traits != nil {
                 area.traits!.lineage = newLineage()
                 area.traits!.inherited = true
+                area.traits!.flags.subtract(.lockMask)
             }
             copies.append(area)
         }

@@ -11,6 +11,10 @@ public final class SelectedSink: TraceSink {
 
     public func wants(touchesHugetlb: Bool, failed: Bool) -> Bool { inner.wants(touchesHugetlb: touchesHugetlb, failed: failed) }
 
+    public func wantsEvery(_ call: Syscall) -> Bool {
+        selection.showsSuccessful(call) && inner.wantsEvery(call)
+    }
+
     public func handle(_ event: TraceEvent) {
         switch event {
         case .syscall(let e), .laterFailure(let e):

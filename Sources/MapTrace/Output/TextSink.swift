@@ -40,6 +40,10 @@ public final class TextSink: TraceSink {
             && (options.all || options.selection.selectsExplicitly || touchesHugetlb || failed)
     }
 
+    public func wantsEvery(_ call: Syscall) -> Bool {
+        wants(touchesHugetlb: false, failed: false) && options.selection.showsSuccessful(call)
+    }
+
     /// Whether this completed call is printed: maptrace's default choice, narrowed by -e.
     public func shows(_ e: SyscallEvent) -> Bool {
         wants(touchesHugetlb: e.touchesHugetlb, failed: e.refused) && options.selection.shows(e.call)

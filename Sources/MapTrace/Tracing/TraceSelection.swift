@@ -23,6 +23,11 @@ public struct TraceSelection: Sendable, Equatable {
         return true
     }
 
+    /// Whether `trace=` and `status=` let through the successful calls of `call`.
+    public func showsSuccessful(_ call: Syscall) -> Bool {
+        (calls?.contains(call) ?? true) && (statuses?.contains(.successful) ?? true)
+    }
+
     /// Whether the name and status alone select every call of the set (an explicit `trace=`
     /// prints each call of it, as strace does, not only those on hugetlb memory).
     public var selectsExplicitly: Bool { calls != nil }

@@ -51,6 +51,9 @@ final class TracedThread {
     var awaitingFirstStop = true
     /// Detaching (attach mode): detach at the next stop.
     var detachAtNextStop = false
+    /// Running a call whose result the model took at entry (`Tracer.munmapIsCertain`): the
+    /// kernel may not have done it yet. Cleared at the thread's next stop.
+    var inUnseenCall = false
 
     init(tid: Int32, process: TracedProcess) {
         self.tid = tid

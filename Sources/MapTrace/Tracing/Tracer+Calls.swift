@@ -34,7 +34,10 @@ extension Tracer {
         begin(thread, call: call, args: SyscallArguments(info.seccomp.args))
         callEntered(thread)
         // a call whose result cannot matter needs no exit stop (an injected one always does)
-        if injector == nil && !exitMatters(thread) { thread.pending = nil }
+        if injector == nil && !exitMatters(thread) {
+            if call == .munmap { completeAtEntry(thread) }
+            thread.pending = nil
+        }
         resume(thread)
     }
 
@@ -125,8 +128,9 @@ extension Tracer {
         thread.pendingHugePageSize = huge
     }
 
-    /// The call's result is known: update the model, the figures, and report it.
-    private func finish(_ thread: TracedThread, call: CallRecord, hugePageSize: UInt64?) {
+    /// The call's result is known (at its exit, or at its entry: `munmapIsCertain`): update the
+    /// model, the figures, and report it.
+    func finish(_ thread: TracedThread, call: CallRecord, hugePageSize: UInt64?) {
         var call = call
         var huge = hugePageSize
         let process = thread.process
@@ -154,7 +158,7 @@ extension Tracer {
             process.pageSizeUse[huge, default: 0] += 1
         }
         checkUnsure(process, everything: effect.changedEverything)
-        if debugModel, debugReports < 3, let kernel = try? MapsFile.read(pid: process.pid).filter({ $0.path != "[vsyscall]" }), kernel.count != process.space.count {
+        if debugModel, debugReports < 3, !thread.inUnseenCall, let kernel = try? MapsFile.read(pid: process.pid).filter({ $0.path != "[vsyscall]" }), kernel.count != process.space.count {
             let model = process.space.mappings
             let k = Set(kernel.map { "\($0.start)-\($0.end)" }), m = Set(model.map { "\($0.start)-\($0.end)" })
             Console.error("DEBUG \(CallText.render(call)) kernel \(kernel.count) model \(model.count)")
@@ -238,7 +242,7 @@ extension Tracer {
     /// Re-reads /proc/PID/maps when the kernel's count differs from the model's, and says so.
     func resync(_ process: TracedProcess, time: Double) {
         // a thread inside a call may have changed the areas already: the model follows at its exit
-        guard !process.threads.contains(where: { threads[$0]?.pending != nil }), let kernel = try? MapsFile.kernelCount(pid: process.pid) else { return }
+        guard !process.threads.contains(where: { threads[$0]?.pending != nil || threads[$0]?.inUnseenCall == true }), let kernel = try? MapsFile.kernelCount(pid: process.pid) else { return }
         maxMapCount = Tracer.readMaxMapCount()
         process.resyncsInAgreement = kernel == process.space.count ? process.resyncsInAgreement + 1 : 0
         if kernel != process.space.count {

@@ -30,7 +30,10 @@ extension Tracer {
         guard let call else { return }
         begin(thread, call: call.syscall, args: call.args)
         if let at = call.resultAddress { ipcShmatResult[tid] = at }
-        if filtered && !exitMatters(thread) { thread.pending = nil }
+        if filtered && !exitMatters(thread) {
+            if call.syscall == .munmap { completeAtEntry(thread) }
+            thread.pending = nil
+        }
     }
 
     /// The result of an i386 call as the x86_64 call would return it: ipc(SHMAT) returns 0 and

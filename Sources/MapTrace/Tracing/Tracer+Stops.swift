@@ -11,8 +11,9 @@ extension Tracer {
     /// to its end unstopped: one stop, a statfs and a readlink fewer per open. The directory is
     /// what is checked (one statfs), as at a failed open: the file may not exist yet.
     func exitMatters(_ thread: TracedThread) -> Bool {
-        guard let call = thread.pending, call.syscall.opensFile, let path = call.string,
-              !sink.wants(touchesHugetlb: false, failed: false) else { return true }
+        guard let call = thread.pending else { return true }
+        if call.syscall == .munmap { return sink.wantsEvery(.munmap) || !munmapIsCertain(thread, call) }
+        guard !sink.wants(touchesHugetlb: false, failed: false), call.syscall.opensFile, let path = call.string else { return true }
         let relative = !path.hasPrefix("/")
         let base: String?
         if !relative {
@@ -24,5 +25,44 @@ extension Tracer {
         }
         if relative && base == nil { return true }
         return reader.hugePageSize(pid: thread.tid, path: path, base: base) != nil
+    }
+}
+
+extension Tracer {
+    /// Whether an munmap's outcome is known at its entry, so that its exit stop can be skipped
+    /// (the loop of a program that maps and unmaps buffers: one stop in four).
+    ///
+    /// The kernel refuses an munmap for bad arguments (EINVAL), a sealed area in the range
+    /// (EPERM), and, when it cuts a hole in the middle of an area, a map count at its limit
+    /// (ENOMEM). Removing whole areas, trimming one at an edge or unmapping a hole always succeeds
+    /// otherwise (short of the kernel failing to allocate a few bytes). So when the arguments are
+    /// sound, no area in the range is sealed or hugetlb (whose unmaps are printed), no hole is
+    /// cut in an area, and the model is exact because no other thread of the process is inside a
+    /// call, the call succeeds and the model can take it now.
+    func munmapIsCertain(_ thread: TracedThread, _ call: CallRecord) -> Bool {
+        let start = call.args[0], length = call.args[1]
+        let top: UInt64 = 1 << 47  // TASK_SIZE of x86_64 with 4-level page tables
+        guard start % Page.size == 0, length > 0, start < top, length <= top - start else { return false }
+        let end = Page.end(start, Page.roundUp(length, to: Page.size))
+        let process = thread.process
+        guard !process.threads.contains(where: { $0 != thread.tid && (threads[$0]?.pending != nil || threads[$0]?.inUnseenCall == true) })
+        else { return false }
+        for area in process.space.mappings(overlapping: start, length: end - start) {
+            // a sealed area, or one whose flags the model lost track of (it may be sealed)
+            guard !area.isHugetlb, let traits = area.traits, !traits.uncertain, !traits.flags.contains(.sealed) else { return false }
+            if area.start < start && area.end > end { return false }  // a hole in the middle: +1 area
+        }
+        return true
+    }
+
+    /// Takes an munmap whose outcome is certain (`munmapIsCertain`) as done: the model and the
+    /// figures follow now, and the thread is marked as being inside a call until its next stop,
+    /// so that no comparison with the kernel runs before the kernel has done it.
+    func completeAtEntry(_ thread: TracedThread) {
+        guard var call = thread.pending else { return }
+        call.result = 0
+        thread.inUnseenCall = true
+        thread.process.statistics.callsTakenAtEntry = (thread.process.statistics.callsTakenAtEntry ?? 0) + 1
+        finish(thread, call: call, hugePageSize: nil)
     }
 }
