@@ -103,8 +103,14 @@ final class SyscallRecordBytes {
             int(call.result)
         }
         raw("\"")
-        if !(call.failed || call.neverReturned) { raw(#","result":"#); int(call.result) }
-        if call.failed { raw(#","errno":""#); raw(errnoName(call.errno)); raw("\"") }
+        raw(#","result":"#)
+        if call.failed || call.neverReturned { raw("null") } else { int(call.result) }
+        raw(#","errno":"#)
+        if call.failed {
+            raw(#"{"name":""#); raw(errnoName(call.errno)); raw(#"","number":"#); int(Int64(call.errno)); put(UInt8(ascii: "}"))
+        } else {
+            raw("null")
+        }
         if let path = call.fdPath { raw(#","fd_path":"#); string(path, quoted: true) }
         raw(#","hugetlb":"#); raw(e.touchesHugetlb ? "true" : "false")
         if let size = e.hugePageSize { raw(#","page_size":"#); uint(size) }
