@@ -30,6 +30,15 @@ public struct EvidenceValues: Codable, Sendable, Equatable {
         let object = try decoder.singleValueContainer().decode([String: Int].self)
         wrappedValue = object.sorted { $0.key < $1.key }.map { EvidenceValue($0.key, $0.value) }
     }
+
+    /// The same names with the same values, in any order: what the log can tell apart.
+    public static func == (a: EvidenceValues, b: EvidenceValues) -> Bool {
+        a.map == b.map
+    }
+
+    private var map: [String: Int] {
+        wrappedValue.reduce(into: [:]) { map, v in if map[v.name] == nil { map[v.name] = v.value } }
+    }
 }
 
 /// One command of a fix.
