@@ -13,8 +13,7 @@ struct DiagnosedRun {
 
     /// A named evidence value of the first diagnosis.
     func evidence(_ name: String) -> Int? {
-        let values = (diagnoses.first?["evidence"] as? [String: Any])?["values"] as? [[String: Any]] ?? []
-        return values.first { $0["name"] as? String == name }?["value"] as? Int
+        ((diagnoses.first?["evidence"] as? [String: Any])?["values"] as? [String: Any])?[name] as? Int
     }
 
     /// Every fix command of the first diagnosis.
