@@ -19,6 +19,7 @@ struct PostMortemTests {
         defer { unlink(log); unlink(svg) }
         let live = Fixture.run([maptrace, "--no-status", "--log", log, "--", hugeprobe, "until-fail", mount.path, "20"])
         #expect(live.status == 1)
+        #expect(LogSchema.problems(log) == "", "every record matches docs/log-format.schema.json")
         let report = Fixture.run([maptrace, "report", "--svg", svg, log])
         #expect(report.status == 1, "a failure is in the log: \(report.stderr)")
         // every hugetlb line and the diagnosis the live run printed are in the report, in order
@@ -43,6 +44,7 @@ struct PostMortemTests {
         let log = temporary("cut.jsonl")
         defer { unlink(log) }
         _ = Fixture.run([maptrace, "-q", "--log", log, "--", hugeprobe, "anon", "20"])
+        #expect(LogSchema.problems(log) == "", "every record matches docs/log-format.schema.json")
         let whole = try Data(contentsOf: URL(fileURLWithPath: log))
         let lines = whole.split(separator: 0x0A)
         #expect(lines.count > 20)

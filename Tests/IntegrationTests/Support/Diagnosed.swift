@@ -45,6 +45,7 @@ struct DiagnosedRun {
         let log = NSTemporaryDirectory() + "maptrace-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).jsonl"
         defer { unlink(log) }
         let result = Fixture.run([Fixture.binary("maptrace"), "--no-status", "--log", log] + options + ["--"] + argv, timeout: timeout)
+        #expect(LogSchema.problems(log) == "", "every record matches docs/log-format.schema.json")
         let report = Fixture.run([Fixture.binary("maptrace"), "report", "--json", log])
         let parsed = try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [[String: Any]]
         return DiagnosedRun(result: result, diagnoses: parsed ?? [])

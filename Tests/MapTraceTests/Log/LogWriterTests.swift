@@ -39,7 +39,7 @@ struct LogWriterTests {
         #expect(mmap.call.args == [0, 2 << 20, 3, 0x8001, 16, 0] && mmap.hugetlbMapCount == 3061)
     }
 
-    @Test("the fast path writes the same bytes as the general one for mmap, munmap, mprotect and brk")
+    @Test("the fast path writes the same bytes as the general one for mmap, munmap, mprotect and brk, errno objects included")
     func fastPathMatchesGeneral() {
         var rng = SeededGenerator(seed: 0x5AFE)
         let fast = SyscallRecordBytes()
@@ -60,7 +60,7 @@ struct LogWriterTests {
                                                                          [UInt64.max, 3, 16, 0xFFFF_FF9C][i % 4], word()]))
             call.fdPath = paths[i % paths.count]
             switch i % 5 {
-            case 0: call.errno = [12, 22, 1, 11][i % 4]
+            case 0: call.errno = [12, 22, 1, 11, 4095][(i / 5) % 5]
             case 1: call.neverReturned = true
             default: call.result = Int64(bitPattern: word())
             }
@@ -74,6 +74,12 @@ struct LogWriterTests {
             injected.call.injected = true
             #expect(!fast.format(injected, later: later), "an injected result goes the general way, which marks it")
             let general = SyscallRecordBytes.general(event, later: later)
+            let text = String(decoding: general, as: UTF8.self)
+            if call.failed {
+                #expect(text.contains(#","result":null,"errno":{"name":"\#(errnoName(call.errno))","number":\#(call.errno)}"#), "\(text)")
+            } else {
+                #expect(text.contains(#","errno":null"#) && !text.contains("injected"), "\(text)")
+            }
             if Array(fast.bytes) != general {
                 Issue.record("differs for \(call):\n\(String(decoding: fast.bytes, as: UTF8.self))\(String(decoding: general, as: UTF8.self))")
                 return
