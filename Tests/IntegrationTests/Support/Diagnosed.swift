@@ -10,6 +10,8 @@ struct DiagnosedRun {
     /// The first diagnosis's cause id and certainty.
     var cause: String? { diagnoses.first?["cause"] as? String }
     var certainty: String? { diagnoses.first?["certainty"] as? String }
+    /// What the first diagnosis explains: "call", "fault" or "exit" (a give-up).
+    var failureKind: String? { (diagnoses.first?["failure"] as? [String: Any])?["kind"] as? String }
 
     /// A named evidence value of the first diagnosis.
     func evidence(_ name: String) -> Int? {

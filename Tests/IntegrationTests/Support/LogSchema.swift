@@ -13,9 +13,10 @@ enum LogSchema {
         report(Fixture.run(["python3", validator, schema, path]))
     }
 
-    /// The same for records given as text, one per line.
+    /// The same for records given as text, one per line (each ended by its newline: a last
+    /// line without one would be read as a record cut short, and skipped).
     static func problems(records text: String) -> String {
-        report(Fixture.run(["python3", validator, schema, "-"], stdin: text))
+        report(Fixture.run(["python3", validator, schema, "-"], stdin: text.hasSuffix("\n") ? text : text + "\n"))
     }
 
     private static func report(_ result: ProcessResult) -> String {
