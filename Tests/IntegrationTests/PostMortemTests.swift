@@ -87,7 +87,7 @@ struct PostMortemTests {
         try check(Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7919) }),
                   report: "not a maptrace log (its first line is not a header record)", replay: "binary")
         try check(Data("{\"type\":\"header\",\"format\":99}\n".utf8),
-                  report: "log format 99 is newer than this maptrace reads (1); use a newer maptrace", replay: "not an strace log")
+                  report: "log format 99 is newer than this maptrace reads (2); use a newer maptrace", replay: "not an strace log")
         let missing = Fixture.run([maptrace, "report", "/nonexistent.jsonl"])
         #expect(missing.status == 3 && missing.stderr == "maptrace: /nonexistent.jsonl: No such file or directory\n")
     }

@@ -20,7 +20,6 @@ public struct LogHeader: Codable, Sendable {
 /// A completed call: the call's fields (`LoggedCall`) at the top level of the record, with where
 /// and when it was made and what it did to the process's mappings.
 public struct SyscallLogRecord: Sendable {
-    public var type = "syscall"
     public var time: Double
     public var pid: Int32
     public var tid: Int32
