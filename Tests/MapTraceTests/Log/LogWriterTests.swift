@@ -59,6 +59,10 @@ struct LogWriterTests {
             var call = CallRecord(syscall: syscall, args: SyscallArguments([word(), word(), word(), word(),
                                                                          [UInt64.max, 3, 16, 0xFFFF_FF9C][i % 4], word()]))
             call.fdPath = paths[i % paths.count]
+            // as the tracer makes them: every call timed, some with a stack (-k)
+            call.entryTime = 1_795_690_000 + Double(i) * 0.000123
+            call.duration = Double(i % 7) * 0.000011
+            if i % 4 == 1 { call.stack = ["mmap64 (libc.so.6)", "main+0x1f (prog)"] }
             switch i % 5 {
             case 0: call.errno = [12, 22, 1, 11, 4095][(i / 5) % 5]
             case 1: call.neverReturned = true
