@@ -41,7 +41,7 @@ let package = Package(
         // Another: i386 system calls made through int 0x80 from a 64-bit program.
         .executableTarget(name: "int80probe", path: "Tests/Fixtures/int80probe"),
 
-        .testTarget(name: "MapTraceTests", dependencies: ["MapTrace", "CMapTrace"], exclude: ["StraceLog/Fixtures"]),
+        .testTarget(name: "MapTraceTests", dependencies: ["MapTrace", "CMapTrace"], exclude: ["StraceLog/Fixtures", "Log/Fixtures"]),
         .testTarget(name: "IntegrationTests", dependencies: ["MapTrace"]),
     ]
 )

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libseccomp-dev libpcap-dev libunwind-dev pkg-config strace tshark iproute2 groff-base time libdpdk-dev gcc)
+packages=(libseccomp-dev libpcap-dev libunwind-dev pkg-config strace tshark iproute2 groff-base time libdpdk-dev gcc python3-jsonschema)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

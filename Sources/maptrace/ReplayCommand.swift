@@ -77,10 +77,7 @@ struct ReplayCommand: ParsableCommand {
             throw MapTraceError.unreadableInput(error.description)
         } catch let error as MapTraceError { throw error.asUnreadableInput }
         if json {
-            let encoder = JSONEncoder()
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(result.diagnosis.map { [$0] } ?? []), as: UTF8.self))
+            print(try ReportText.diagnosesJSON(result.diagnosis.map { [$0] } ?? []))
         } else {
             print(ReplayText.render(result, log: log))
         }

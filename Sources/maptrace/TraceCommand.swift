@@ -100,6 +100,13 @@ struct TraceCommand: ParsableCommand {
         }
         let logWriter = try log.map { try LogWriter(path: $0) }
         defer { logWriter?.close() }
+        // A trace output that cannot be written is logged when it happens; the log's own
+        // failure cannot be, and is said in the summary.
+        if let logWriter {
+            let record: (String, String) -> Void = { path, reason in logWriter.writeOutputError(path: path, reason: reason) }
+            out.onFailure = record
+            text.onOutputFailure = record
+        }
         let summary = counting ? CallSummary(selection: selection) : nil
         var sinks: [TraceSink] = [text]
         if let logWriter { sinks.append(SelectedSink(logWriter, selection: selection)) }

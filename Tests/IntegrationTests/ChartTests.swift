@@ -14,6 +14,7 @@ struct ChartTests {
         let log = dir + "/run.jsonl", svg = dir + "/run.svg"
         let run = Fixture.run([maptrace, "-q", "--log", log, "--", hugeprobe, "anon", "40"])
         #expect(run.status == 0, "\(run)")
+        #expect(LogSchema.problems(log) == "", "every record matches docs/log-format.schema.json")
         let report = Fixture.run([maptrace, "report", "--svg", svg, log])
         #expect(report.status == 0, "\(report)")
         let picture = try Fixture.readFile(svg)
@@ -32,6 +33,7 @@ struct ChartTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let log = dir + "/run.jsonl"
         _ = Fixture.run([maptrace, "-q", "--log", log, "--", "true"])
+        #expect(LogSchema.problems(log) == "", "every record matches docs/log-format.schema.json")
         let result = Fixture.run([maptrace, "report", "--svg", "/tmp", log])
         #expect(result.status != 0)
         #expect(result.stderr == "maptrace: /tmp: is a directory; give a file name for the SVG, e.g. /tmp/maps.svg\n", "\(result)")

@@ -175,6 +175,7 @@ struct DiagnosisTests {
         #expect(run.result.stdout.contains("SIGBUS after 4 pages"))
         #expect(run.result.status == 2, "the program handles the SIGBUS itself: it must still get it")
         #expect(run.cause == "hugetlb_fault", "\(run.json)")
+        #expect(run.failureKind == "fault", "\(run.json)")
         #expect(run.result.stderr.contains("--- SIGBUS {si_signo=SIGBUS, si_code=BUS_ADRERR"))
     }
 

@@ -209,6 +209,7 @@ struct FixAppliedTests {
         #expect(failed.result.stderr.contains("EAL: Not enough memory available! Requested: 64MB, available: 16MB"))
         #expect(failed.cause == "hugepage_pool", "\(failed.json)")
         #expect(failed.certainty == "likely")
+        #expect(failed.failureKind == "exit", "\(failed.json)")
         #expect(failed.evidence("shortfall_pages") == 24, "32 pages asked, 8 free: \(failed.json)")
         #expect(failed.evidence("needed_pages") == 32)
         #expect(failed.result.stderr.contains("gave up without a failing memory call"))

@@ -34,6 +34,7 @@ struct ModelDifferentialTests {
         if let forkAt { argv.append(String(forkAt)) }
         let result = Fixture.run(argv, timeout: 300)
         #expect(result.status == 0, "maptrace: \(result.stderr.suffix(2000))")
+        #expect(LogSchema.problems("\(dir)/log.jsonl") == "", "every record matches docs/log-format.schema.json")
 
         var kernel: [String: [Step]] = [:]
         for line in try String(contentsOfFile: "\(dir)/kernel.txt", encoding: .utf8).split(separator: "\n") {

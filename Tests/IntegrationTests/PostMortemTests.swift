@@ -19,6 +19,7 @@ struct PostMortemTests {
         defer { unlink(log); unlink(svg) }
         let live = Fixture.run([maptrace, "--no-status", "--log", log, "--", hugeprobe, "until-fail", mount.path, "20"])
         #expect(live.status == 1)
+        #expect(LogSchema.problems(log) == "", "every record matches docs/log-format.schema.json")
         let report = Fixture.run([maptrace, "report", "--svg", svg, log])
         #expect(report.status == 1, "a failure is in the log: \(report.stderr)")
         // every hugetlb line and the diagnosis the live run printed are in the report, in order
@@ -43,6 +44,7 @@ struct PostMortemTests {
         let log = temporary("cut.jsonl")
         defer { unlink(log) }
         _ = Fixture.run([maptrace, "-q", "--log", log, "--", hugeprobe, "anon", "20"])
+        #expect(LogSchema.problems(log) == "", "every record matches docs/log-format.schema.json")
         let whole = try Data(contentsOf: URL(fileURLWithPath: log))
         let lines = whole.split(separator: 0x0A)
         #expect(lines.count > 20)
@@ -85,7 +87,7 @@ struct PostMortemTests {
         try check(Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7919) }),
                   report: "not a maptrace log (its first line is not a header record)", replay: "binary")
         try check(Data("{\"type\":\"header\",\"format\":99}\n".utf8),
-                  report: "log format 99 is newer than this maptrace reads (1); use a newer maptrace", replay: "not an strace log")
+                  report: "log format 99 is newer than this maptrace reads (2); use a newer maptrace", replay: "not an strace log")
         let missing = Fixture.run([maptrace, "report", "/nonexistent.jsonl"])
         #expect(missing.status == 3 && missing.stderr == "maptrace: /nonexistent.jsonl: No such file or directory\n")
     }

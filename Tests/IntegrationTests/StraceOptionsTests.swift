@@ -179,6 +179,7 @@ struct StraceOptionsTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let log = dir + "/run.jsonl"
         _ = Fixture.run([maptrace, "-q", "--log", log, "-e", "inject=mmap:error=ENOMEM:when=3", "--", "true"])
+        #expect(LogSchema.problems(log) == "", "every record matches docs/log-format.schema.json")
         let report = Fixture.run([maptrace, "report", log])
         #expect(report.stdout.contains("= -1 ENOMEM (Cannot allocate memory) (INJECTED)"), "\(report)")
         #expect(report.stdout.contains("  cause:      injected (confirmed)"), "\(report)")

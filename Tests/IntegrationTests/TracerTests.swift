@@ -230,6 +230,7 @@ struct TracerTests {
         defer { unlink(log) }
         let traced = Fixture.run([maptrace, "--no-status", "--all", "--log", log, "--", int80probe, "memory"])
         #expect(traced.status == 0, "\(traced.stdout)\(traced.stderr)")
+        #expect(LogSchema.problems(log) == "", "every record matches docs/log-format.schema.json")
         func printed(_ what: String) throws -> String {
             let line = try #require(traced.stdout.split(separator: "\n").first { $0.hasPrefix("\(what) = ") })
             return String(try #require(line.split(separator: "(").last?.dropLast()))

@@ -1,7 +1,8 @@
 import CMapTrace
 import Glibc
 
-/// A kernel error number with the name strace prints for it.
+/// A kernel error number with the name strace prints for it. In the log it is
+/// `{"name": "ENOMEM", "number": 12}`: the name for a reader, the number for a program.
 public struct Errno: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
     public let rawValue: Int32
     public init(rawValue: Int32) { self.rawValue = rawValue }
@@ -24,10 +25,28 @@ public struct Errno: RawRepresentable, Hashable, Sendable, Codable, CustomString
         return table
     }()
 
+    private enum CodingKeys: String, CodingKey { case name, number }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(rawValue, forKey: .number)
+    }
+
+    /// The number decides; a name that disagrees with it is damage, not a second opinion.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        rawValue = try c.decode(Int32.self, forKey: .number)
+        guard try c.decode(String.self, forKey: .name) == name else {
+            throw DecodingError.dataCorruptedError(forKey: .name, in: c, debugDescription: "name and number disagree")
+        }
+    }
+
     public static let noMemory = Errno(rawValue: ENOMEM)
     public static let again = Errno(rawValue: EAGAIN)
     public static let noSpace = Errno(rawValue: ENOSPC)
     public static let notPermitted = Errno(rawValue: EPERM)
     public static let invalid = Errno(rawValue: EINVAL)
     public static let fault = Errno(rawValue: EFAULT)
+    public static let noDevice = Errno(rawValue: ENODEV)
 }

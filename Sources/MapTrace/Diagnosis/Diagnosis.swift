@@ -1,9 +1,13 @@
 /// The explanation of one failed memory call: which limit the kernel ran into, the numbers that
 /// show it, what else was checked, and how to fix it.
 public struct Diagnosis: Codable, Sendable, Equatable {
-    public var call: FailedCall
+    /// When it failed (seconds since the epoch), and the process (thread-group id) and thread.
+    public var time: Double
+    public var pid: Int32
+    public var tid: Int32
     /// The process's name (/proc/PID/comm).
     public var comm: String?
+    public var failure: Failure
     public var cause: Cause
     public var certainty: Certainty
     public var evidence: Evidence
@@ -21,11 +25,14 @@ public struct Diagnosis: Codable, Sendable, Equatable {
     /// The sysctl file (and line) that set the limit, when it is a sysctl set by a file.
     public var setBy: String?
 
-    public init(call: FailedCall, comm: String?, cause: Cause, certainty: Certainty, evidence: Evidence,
-                ruledOut: [RuledOut], alsoExceeded: [Finding], fix: [FixCommand], pattern: String?,
-                setBy: String?) {
-        self.call = call
+    public init(time: Double, pid: Int32, tid: Int32, comm: String?, failure: Failure, cause: Cause,
+                certainty: Certainty, evidence: Evidence, ruledOut: [RuledOut], alsoExceeded: [Finding],
+                fix: [FixCommand], pattern: String?, setBy: String?) {
+        self.time = time
+        self.pid = pid
+        self.tid = tid
         self.comm = comm
+        self.failure = failure
         self.cause = cause
         self.certainty = certainty
         self.evidence = evidence
@@ -47,7 +54,8 @@ public struct Diagnosis: Codable, Sendable, Equatable {
 
 /// The numbers behind a diagnosis and the sentence that states them.
 public struct Evidence: Codable, Sendable, Equatable {
-    public var values: [EvidenceValue]
+    /// In the order the rule gave them; the log keeps them as an object, name → number.
+    @EvidenceValues public var values: [EvidenceValue]
     /// Value and threshold in one line: `vm.max_map_count [3096] is too low: …`.
     public var sentence: String
     public var details: [String]
@@ -61,14 +69,15 @@ public struct Evidence: Codable, Sendable, Equatable {
     public func value(_ name: String) -> Int? { values.first { $0.name == name }?.value }
 }
 
-/// Runs every rule on a failed call and picks the limit the kernel checked first among those
-/// that the evidence shows exceeded.
-public func diagnose(_ call: FailedCall, snapshot: Snapshot, context: TraceContext) -> Diagnosis {
-    let input = RuleInput(call: call, snapshot: snapshot, context: context)
+/// Runs every rule on a failure (of thread TID of process PID, at TIME) and picks the limit the
+/// kernel checked first among those that the evidence shows exceeded.
+public func diagnose(_ failure: Failure, pid: Int32, tid: Int32, time: Double, snapshot: Snapshot,
+                     context: TraceContext) -> Diagnosis {
+    let input = RuleInput(failure: failure, snapshot: snapshot, context: context)
     let comm = snapshot.process?.comm.nilIfEmpty
-    let pattern = TracePattern.describe(context, call: call)
-    if call.text.contains("(INJECTED)") {
-        return Diagnosis(call: call, comm: comm, cause: .injected, certainty: .confirmed,
+    let pattern = TracePattern.describe(context)
+    if let call = failure.call, call.injected {
+        return Diagnosis(time: time, pid: pid, tid: tid, comm: comm, failure: failure, cause: .injected, certainty: .confirmed,
                          evidence: Evidence(values: [], sentence: "\(ErrorNumber.name(call.errno)) was injected by -e inject: "
                                             + "the call never ran and no kernel limit was involved"),
                          ruledOut: [], alsoExceeded: [], fix: [], pattern: pattern, setBy: nil)
@@ -88,7 +97,7 @@ public func diagnose(_ call: FailedCall, snapshot: Snapshot, context: TraceConte
     ruledOut.sort { ($0.applicable ? 0 : 1, $0.cause.checkRank) < ($1.applicable ? 0 : 1, $1.cause.checkRank) }
     let chosen = findings.first ?? unexplained(input, checked: ruledOut)
     return Diagnosis(
-        call: call, comm: comm, cause: chosen.cause, certainty: chosen.certainty,
+        time: time, pid: pid, tid: tid, comm: comm, failure: failure, cause: chosen.cause, certainty: chosen.certainty,
         evidence: Evidence(values: chosen.values, sentence: chosen.sentence, details: chosen.details),
         ruledOut: ruledOut, alsoExceeded: Array(findings.dropFirst()), fix: chosen.fix, pattern: pattern,
         setBy: chosen.setBy)
@@ -97,8 +106,9 @@ public func diagnose(_ call: FailedCall, snapshot: Snapshot, context: TraceConte
 /// The finding when no rule fires: say what was checked and what is left.
 func unexplained(_ input: RuleInput, checked: [RuledOut]) -> Finding {
     let applicable = checked.filter(\.applicable).map(\.cause.rawValue)
-    let name = ErrorNumber.name(input.call.errno)
-    var sentence = "no limit maptrace reads explains \(input.call.syscall == "SIGBUS" ? "this SIGBUS" : "\(name) from \(input.call.syscall)")"
+    let failure = input.failure
+    var sentence = "no limit maptrace reads explains "
+        + (failure.isFault ? "this \(failure.name)" : "\(ErrorNumber.name(failure.errno)) from \(failure.name)")
     sentence += applicable.isEmpty ? "" : ": \(applicable.joined(separator: ", ")) were within their limits"
     var details = ["left: kernel memory (a VMA or page-table allocation), or a memory cgroup's memory.max "
                    + "(see memory.events and dmesg)"]

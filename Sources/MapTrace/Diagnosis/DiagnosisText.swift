@@ -5,21 +5,21 @@ public enum DiagnosisText {
     static let lineWidth = 110
 
     public static func render(_ diagnosis: Diagnosis) -> String {
-        let call = diagnosis.call
-        let who = "pid \(call.pid)" + (diagnosis.comm.map { " (\($0))" } ?? "")
-            + (call.tid != call.pid ? ", thread \(call.tid)" : "")
+        let failure = diagnosis.failure
+        let who = "pid \(diagnosis.pid)" + (diagnosis.comm.map { " (\($0))" } ?? "")
+            + (diagnosis.tid != diagnosis.pid ? ", thread \(diagnosis.tid)" : "")
         var lines: [String] = []
-        if call.syscall == "exit" {
+        switch failure {
+        case .exit:
             lines.append("maptrace: \(who) gave up without a failing memory call")
-        } else if call.syscall == "SIGBUS" {
-            let address = call.signalAddress.map { " at 0x" + String($0, radix: 16) } ?? ""
-            lines.append("maptrace: SIGBUS\(address) in \(who)")
-        } else {
-            lines.append("maptrace: \(call.syscall) failed with \(ErrorNumber.name(call.errno)) in \(who)")
+        case .fault(let fault):
+            lines.append("maptrace: \(fault.signal.name) at 0x\(String(fault.address, radix: 16)) in \(who)")
+        case .call(let call):
+            lines.append("maptrace: \(call.syscall.name) failed with \(ErrorNumber.name(call.errno)) in \(who)")
         }
         var block = Block()
-        if !call.text.isEmpty { block.add("call", call.text) }
-        if let stack = call.stack, !stack.isEmpty { block.add("from", words(stack.joined(separator: " ← "))) }
+        if !failure.text.isEmpty { block.add("call", failure.text) }
+        if let stack = failure.call?.stack, !stack.isEmpty { block.add("from", words(stack.joined(separator: " ← "))) }
         block.add("cause", "\(diagnosis.cause.rawValue) (\(diagnosis.certainty.rawValue))")
         block.add("evidence", words(diagnosis.evidence.sentence))
         if let setBy = diagnosis.setBy { block.more("set by \(setBy)") }

@@ -9,6 +9,38 @@ public struct EvidenceValue: Codable, Sendable, Equatable {
     }
 }
 
+/// Evidence values as the log keeps them: a JSON object, name → number. In memory they stay in
+/// the order the rule gave them; read back from a log they come in name order (a JSON object
+/// has none). Nothing renders them in order: the sentence and details state the numbers.
+@propertyWrapper
+public struct EvidenceValues: Codable, Sendable, Equatable {
+    public var wrappedValue: [EvidenceValue]
+
+    public init(wrappedValue: [EvidenceValue]) { self.wrappedValue = wrappedValue }
+
+    /// A name given twice keeps its first value, the one `value(_:)` returns.
+    public func encode(to encoder: Encoder) throws {
+        var object: [String: Int] = [:]
+        for v in wrappedValue where object[v.name] == nil { object[v.name] = v.value }
+        var c = encoder.singleValueContainer()
+        try c.encode(object)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let object = try decoder.singleValueContainer().decode([String: Int].self)
+        wrappedValue = object.sorted { $0.key < $1.key }.map { EvidenceValue($0.key, $0.value) }
+    }
+
+    /// The same names with the same values, in any order: what the log can tell apart.
+    public static func == (a: EvidenceValues, b: EvidenceValues) -> Bool {
+        a.map == b.map
+    }
+
+    private var map: [String: Int] {
+        wrappedValue.reduce(into: [:]) { map, v in if map[v.name] == nil { map[v.name] = v.value } }
+    }
+}
+
 /// One command of a fix.
 public struct FixCommand: Codable, Sendable, Equatable {
     public enum Kind: String, Codable, Sendable {
@@ -37,7 +69,7 @@ public struct FixCommand: Codable, Sendable, Equatable {
 public struct Finding: Codable, Sendable, Equatable {
     public var cause: Cause
     public var certainty: Certainty
-    public var values: [EvidenceValue]
+    @EvidenceValues public var values: [EvidenceValue]
     /// One line with value and threshold: `vm.max_map_count [3096] is too low: …`.
     public var sentence: String
     /// Further lines: which file, which cgroup level, stale files, caveats.
@@ -92,18 +124,18 @@ public enum Verdict: Sendable, Equatable {
 
 /// Everything a rule may look at. Rules never read /proc themselves.
 public struct RuleInput: Sendable {
-    public let call: FailedCall
+    public let failure: Failure
     public let snapshot: Snapshot
     public let context: TraceContext
     let request: MemoryRequest
     /// What the run as a whole asks for: fixes are sized for it, not only for this call.
     let demand: RunDemand
 
-    public init(call: FailedCall, snapshot: Snapshot, context: TraceContext) {
-        self.call = call
+    public init(failure: Failure, snapshot: Snapshot, context: TraceContext) {
+        self.failure = failure
         self.snapshot = snapshot
         self.context = context
-        self.request = MemoryRequest(call, areas: snapshot.process?.addressSpace)
+        self.request = MemoryRequest(failure, areas: snapshot.process?.addressSpace)
         self.demand = context.demand
     }
 
@@ -136,7 +168,7 @@ public protocol CauseRule: Sendable {
 
 extension CauseRule {
     /// The finding for a failed call, or nil when this limit does not explain it.
-    public func finding(_ call: FailedCall, _ snapshot: Snapshot, _ context: TraceContext) -> Finding? {
-        evaluate(RuleInput(call: call, snapshot: snapshot, context: context)).finding
+    public func finding(_ failure: Failure, _ snapshot: Snapshot, _ context: TraceContext) -> Finding? {
+        evaluate(RuleInput(failure: failure, snapshot: snapshot, context: context)).finding
     }
 }

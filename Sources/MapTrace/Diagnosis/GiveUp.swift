@@ -12,7 +12,7 @@ public enum GiveUpOutcome: Sendable, Equatable {
 /// (mm/hugetlb.c hugetlb_reserve_pages). A shortfall is `likely`: no call proved it, and the
 /// counters are read after the process exited.
 public func diagnoseGiveUp(pid: Int32, comm: String?, status: String, snapshot: Snapshot,
-                           context: TraceContext) -> GiveUpOutcome {
+                           context: TraceContext, time: Double? = nil) -> GiveUpOutcome {
     let demand = context.demand
     let mount = demand.hugeDir.flatMap { snapshot.mount(containing: $0) }
     let pageSize = mount?.pageSize ?? context.hugetlbPageSize ?? snapshot.defaultHugePageSize ?? (2 << 20)
@@ -23,8 +23,6 @@ public func diagnoseGiveUp(pid: Int32, comm: String?, status: String, snapshot: 
         return .nothingShort("pid \(pid) \(status) after it \(what), with no memory call failing; "
             + "it did not say how much memory it wanted (no -m or --socket-mem), so no limit can be shown short: look elsewhere")
     }
-    let call = FailedCall(pid: pid, tid: pid, syscall: "exit", args: [], errno: 0,
-                          text: "+++ \(status) +++ (no memory call failed)")
     var ruledOut: [RuledOut] = []
     var findings: [Finding] = []
     let bytes = UInt64(pages) * pageSize
@@ -118,7 +116,7 @@ public func diagnoseGiveUp(pid: Int32, comm: String?, status: String, snapshot: 
     details.append("no memory call failed: the program checked \(looked.isEmpty ? "the system" : "what it read") itself "
         + "and gave up; the counters were read after it exited")
     return .shortfall(Diagnosis(
-        call: call, comm: comm, cause: chosen.cause, certainty: .likely,
+        time: time ?? Clock.realtime(), pid: pid, tid: pid, comm: comm, failure: .exit(ExitFailure(status: status)), cause: chosen.cause, certainty: .likely,
         evidence: Evidence(values: chosen.values, sentence: chosen.sentence, details: details),
         ruledOut: ruledOut, alsoExceeded: Array(findings.dropFirst()), fix: chosen.fix,
         pattern: looked.isEmpty ? nil : "read \(looked.prefix(4).joined(separator: ", "))"

@@ -8,7 +8,7 @@ import CMapTrace
 /// A failed call is rolled back before the tracer sees it, so every rule compares
 /// "current value + this request" with its limit.
 struct MemoryRequest: Sendable {
-    let call: FailedCall
+    let failure: Failure
     /// The huge page size for hugetlb memory, else the base page size.
     let pageSize: UInt64
     let isHugetlb: Bool
@@ -22,75 +22,79 @@ struct MemoryRequest: Sendable {
     let flags: UInt64
     let prot: UInt64
 
-    init(_ call: FailedCall, areas: AddressSpaceView? = nil) {
-        self.call = call
-        let a = call.args + Array(repeating: 0, count: max(0, 6 - call.args.count))
-        pageSize = call.hugetlbPageSize ?? Page.size
-        isHugetlb = call.hugetlbPageSize != nil
-        switch call.syscall {
-        case "mmap":
+    init(_ failure: Failure, areas: AddressSpaceView? = nil) {
+        self.failure = failure
+        let a = failure.args
+        pageSize = failure.pageSize ?? Page.size
+        isHugetlb = failure.pageSize != nil
+        switch failure.syscall {
+        case .mmap?:
             flags = a[3]
             prot = a[2]
             length = Page.roundUp(a[1], to: pageSize)
             growth = length
             start = flags & (CallBits.mapFixed | CallBits.mapFixedNoReplace) != 0 ? a[0] : nil
-        case "munmap", "mprotect", "madvise", "mlock", "mlock2", "munlock":
-            flags = call.syscall == "mlock2" ? a[2] : 0
-            prot = call.syscall == "mprotect" ? a[2] : 0
+        case .munmap?, .mprotect?, .madvise?, .mlock?, .mlock2?, .munlock?:
+            flags = failure.syscall == .mlock2 ? a[2] : 0
+            prot = failure.syscall == .mprotect ? a[2] : 0
             start = a[0]
             length = a[1]
-            growth = call.syscall.hasPrefix("mlock") ? a[1] : 0
-        case "mremap":
+            growth = failure.syscall == .mlock || failure.syscall == .mlock2 ? a[1] : 0
+        case .mremap?:
             flags = a[3]
             prot = 0
             start = a[0]
             length = a[1]
             growth = a[2] > a[1] ? a[2] - a[1] : 0
-        case "brk":
+        case .brk?:
             flags = 0
             prot = 0
             // The old break: the end of [heap], or (no heap yet) what the refused brk returned.
-            let heapEnd = areas?.areas.first { $0.path == "[heap]" }?.end ?? Self.returnedAddress(call.text)
+            let heapEnd = areas?.areas.first { $0.path == "[heap]" }?.end ?? Self.returnedAddress(failure.text)
             start = heapEnd
             length = 0
             growth = heapEnd.map { a[0] > $0 ? Page.roundUp(a[0] - $0, to: Page.size) : 0 } ?? 0
-        case "shmget":
+        case .shmget?:
             flags = a[2]
             prot = 0
             start = nil
             length = Page.roundUp(a[1], to: pageSize)
             growth = length
-        case "fallocate":
+        case .fallocate?:
             flags = a[1]
             prot = 0
             start = nil
             length = Page.roundUp(a[3], to: pageSize)
             growth = length
         default:
-            flags = call.syscall == "memfd_create" ? a[1] : 0
+            flags = failure.syscall == .memfd_create ? a[1] : 0
             prot = 0
-            start = call.syscall == "SIGBUS" ? call.signalAddress : nil
-            length = call.syscall == "SIGBUS" ? pageSize : 0
+            start = failure.fault?.address
+            length = failure.isFault ? pageSize : 0
             growth = length
         }
     }
 
-    var syscall: String { call.syscall }
-    var errno: Int32 { call.errno }
-    var isSignal: Bool { call.syscall == "SIGBUS" }
+    /// The failed call; nil for a fault or an exit.
+    var syscall: Syscall? { failure.syscall }
+    /// The call's name (or the signal's), for sentences.
+    var name: String { failure.name }
+    var errno: Errno { failure.errno }
+    var isSignal: Bool { failure.isFault }
+    func isCall(in calls: Set<Syscall>) -> Bool { failure.isCall(in: calls) }
     /// Huge pages the request needs (0 for non-hugetlb memory).
     var hugePages: Int { isHugetlb ? Int(growth / pageSize) : 0 }
     var end: UInt64? { start.map { Page.end($0, length) } }
 
-    var isMmap: Bool { syscall == "mmap" }
+    var isMmap: Bool { syscall == .mmap }
     var isPrivate: Bool { flags & CallBits.mapTypeMask == CallBits.mapPrivate }
     var isShared: Bool { isMmap && !isPrivate }
     var isAnonymous: Bool { flags & CallBits.mapAnonymous != 0 }
     var writable: Bool { prot & CallBits.protWrite != 0 }
     var noReserve: Bool {
         switch syscall {
-        case "mmap": flags & CallBits.mapNoReserve != 0
-        case "shmget": flags & CallBits.shmNoReserve != 0
+        case .mmap?: flags & CallBits.mapNoReserve != 0
+        case .shmget?: flags & CallBits.shmNoReserve != 0
         default: false
         }
     }
@@ -114,12 +118,12 @@ struct MemoryRequest: Sendable {
     var endPastUserSpace: UInt64? {
         let top = AddressSpaceRule.taskSize
         switch syscall {
-        case "brk":
-            let wanted = call.args.first ?? 0
+        case .brk?:
+            let wanted = failure.args[0]
             return wanted > top || Page.roundUp(wanted, to: Page.size) < wanted ? wanted : nil
-        case "mmap":
+        case .mmap?:
             guard fixed, let start else { return nil }
-            let (end, overflow) = start.addingReportingOverflow(Page.roundUp(call.args.count > 1 ? call.args[1] : 0, to: Page.size))
+            let (end, overflow) = start.addingReportingOverflow(Page.roundUp(failure.args[1], to: Page.size))
             return overflow || end > top ? (overflow ? UInt64.max : end) : nil
         default:
             return nil
@@ -133,15 +137,15 @@ struct MemoryRequest: Sendable {
     }
 
     /// Address ranges whose surroundings the snapshot should keep.
-    static func focusRanges(of call: FailedCall) -> [(start: UInt64, end: UInt64)] {
-        if call.syscall == "brk", let wanted = call.args.first, wanted < AddressSpaceRule.taskSize {
+    static func focusRanges(of failure: Failure) -> [(start: UInt64, end: UInt64)] {
+        if failure.syscall == .brk, case let wanted = failure.args[0], wanted < AddressSpaceRule.taskSize {
             // The areas just below the requested break: one of them stops the heap's growth.
-            let low = returnedAddress(call.text) ?? Page.roundDown(wanted, to: Page.size)
+            let low = returnedAddress(failure.text) ?? Page.roundDown(wanted, to: Page.size)
             return [(low, Swift.max(low + 1, Page.roundUp(wanted, to: Page.size) + Page.size))]
         }
-        let request = MemoryRequest(call)
+        let request = MemoryRequest(failure)
         guard let start = request.start, let end = request.end else { return [] }
-        if call.syscall == "mremap" {
+        if failure.syscall == .mremap {
             // Growth in place needs the range right after the old end to be free.
             return [(start, Page.end(end, request.growth))]
         }
@@ -149,19 +153,19 @@ struct MemoryRequest: Sendable {
     }
 }
 
-/// errno values the rules test, by name.
+/// errno values the rules test, by the names the kernel's sources use.
 enum ErrorNumber {
-    static let EPERM = Int32(Glibc.EPERM)
-    static let EAGAIN = Int32(Glibc.EAGAIN)
-    static let ENOMEM = Int32(Glibc.ENOMEM)
-    static let EFAULT = Int32(Glibc.EFAULT)
-    static let ENODEV = Int32(Glibc.ENODEV)
-    static let EINVAL = Int32(Glibc.EINVAL)
-    static let ENOSPC = Int32(Glibc.ENOSPC)
+    static let EPERM = Errno.notPermitted
+    static let EAGAIN = Errno.again
+    static let ENOMEM = Errno.noMemory
+    static let EFAULT = Errno.fault
+    static let ENODEV = Errno.noDevice
+    static let EINVAL = Errno.invalid
+    static let ENOSPC = Errno.noSpace
 
     /// "ENOMEM", as strace prints it.
-    static func name(_ value: Int32) -> String {
-        guard let name = mt_errname(value) else { return "errno \(value)" }
+    static func name(_ value: Errno) -> String {
+        guard let name = mt_errname(value.rawValue) else { return "errno \(value.rawValue)" }
         return String(cString: name)
     }
 }

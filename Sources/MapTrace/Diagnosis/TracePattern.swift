@@ -1,7 +1,7 @@
 /// One line on what the process was doing before it failed, from what the tracer counted.
 enum TracePattern {
     /// `openat+mmap on hugetlbfs: 3061 files, one mapping per 2 MiB page, 6122 MiB mapped; -m asked for 64 MiB`.
-    static func describe(_ context: TraceContext, call: FailedCall) -> String? {
+    static func describe(_ context: TraceContext) -> String? {
         guard context.hugetlbMappings > 0 || context.hugetlbfsFilesOpened > 0 else { return nil }
         var parts: [String] = []
         let files = context.hugetlbfsFilesOpened

@@ -22,6 +22,26 @@ struct JSONLine {
         bytes.append(contentsOf: String(value).utf8)
     }
 
+    /// A number, or null: a key that is always there.
+    mutating func nullable<T: BinaryInteger>(_ key: String, _ value: T?) {
+        self.key(key)
+        bytes.append(contentsOf: (value.map { String($0) } ?? "null").utf8)
+    }
+
+    /// `{"name":"ENOMEM","number":12}`, or null: the key is always there.
+    mutating func field(_ key: String, errno: Errno?) {
+        self.key(key)
+        guard let errno else {
+            bytes.append(contentsOf: "null".utf8)
+            return
+        }
+        bytes.append(contentsOf: #"{"name":"#.utf8)
+        string(errno.name)
+        bytes.append(contentsOf: #","number":"#.utf8)
+        bytes.append(contentsOf: String(errno.rawValue).utf8)
+        bytes.append(UInt8(ascii: "}"))
+    }
+
     /// A time in seconds, as `JSONLine.seconds` writes it.
     mutating func field(_ key: String, _ value: Double) {
         self.key(key)

@@ -40,7 +40,7 @@ public enum LogReader {
         var st = stat()
         if fstat(fd, &st) == 0 && st.st_mode & S_IFMT == S_IFDIR { throw MapTraceError.io(path: path, reason: "Is a directory") }
 
-        let decoder = LogCoding.decoder()
+        var decoder = LogCoding.decoder()
         var lines = LineReader(fd: fd, maximumLineLength: maximumLineLength)
         var header: LogHeader?
         var records: [LogRecord] = []
@@ -66,6 +66,7 @@ public enum LogReader {
             number += 1
             if header == nil {
                 header = try readHeader(data, path: path, decoder: decoder)
+                decoder = LogCoding.decoder(format: header?.format ?? logFormatVersion)
                 continue
             }
             do {
@@ -85,6 +86,9 @@ public enum LogReader {
         struct Probe: Decodable { var type: String; var format: Int? }
         guard let probe = try? decoder.decode(Probe.self, from: data), probe.type == "header" else {
             throw MapTraceError.badInput("\(path): not a maptrace log (its first line is not a header record)")
+        }
+        if let format = probe.format, format < 1 {
+            throw MapTraceError.badInput("\(path): log format \(format) is not one maptrace ever wrote")
         }
         if let format = probe.format, format > logFormatVersion {
             throw MapTraceError.badInput("\(path): log format \(format) is newer than this maptrace reads (\(logFormatVersion)); use a newer maptrace")

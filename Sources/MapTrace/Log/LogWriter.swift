@@ -31,6 +31,11 @@ public final class LogWriter: TraceSink {
 
     public func writeSummary(_ summary: SummaryLogRecord) { write(summary) }
 
+    /// The trace output at PATH could not be written (the first failure only: the rest of it is lost).
+    public func writeOutputError(path: String, reason: String) {
+        write(OutputErrorLogRecord(time: Clock.realtime(), path: path, reason: reason))
+    }
+
     public func wants(touchesHugetlb: Bool, failed: Bool) -> Bool { true }
 
     public func handle(_ event: TraceEvent) {
@@ -38,11 +43,11 @@ public final class LogWriter: TraceSink {
         case .syscall(let e): writeSyscall(e, later: nil)
         case .laterFailure(let e): writeSyscall(e, later: true)
         case .signal(let time, let pid, let tid, let sig, let code, let address):
-            write(SignalLogRecord(time: time, pid: pid, tid: tid, signal: signalName(sig), code: code, addr: address))
+            write(SignalLogRecord(time: time, pid: pid, tid: tid, signal: Signal(rawValue: sig), code: code, addr: address))
         case .exec(let time, let pid, let tid, let path, let argv):
             write(ExecLogRecord(time: time, pid: pid, tid: tid, path: path, argv: argv))
         case .exit(let time, let pid, let tid, let status, let sig, let core, let isProcess):
-            write(ExitLogRecord(time: time, pid: pid, tid: tid, status: status, signal: sig.map(signalName),
+            write(ExitLogRecord(time: time, pid: pid, tid: tid, status: status, signal: sig.map(Signal.init(rawValue:)),
                                 coreDumped: core, process: isProcess))
         case .drift(let time, let pid, let model, let kernel):
             write(DriftLogRecord(time: time, pid: pid, model: model, kernel: kernel))
@@ -53,8 +58,8 @@ public final class LogWriter: TraceSink {
 
     public func status(_ status: LiveStatus) {}
 
-    /// A syscall record (the bulk of a log), with the keys of `SyscallLogRecord` in snake_case:
-    /// the common memory calls through the fast path, the others through `JSONLine`.
+    /// A syscall record (the bulk of a log): the common memory calls through the fast path, the
+    /// others through `JSONLine`; the two write the same bytes.
     private func writeSyscall(_ e: SyscallEvent, later: Bool?) {
         if fast.format(e, later: later) {
             file.append(fast.bytes)
@@ -78,8 +83,9 @@ extension SyscallRecordBytes {
         line.field("args", e.call.args.array)
         line.field("fields", CallFields.of(e.call))
         line.field("text", CallText.render(e.call))
-        line.field("result", e.call.failed || e.call.neverReturned ? nil : e.call.result)
-        line.field("errno", e.call.failed ? errnoName(e.call.errno) : nil)
+        line.nullable("result", e.call.failed || e.call.neverReturned ? nil : e.call.result)
+        line.field("errno", errno: e.call.failed ? Errno(rawValue: e.call.errno) : nil)
+        line.field("injected", e.call.injected ? true : nil)
         line.field("fd_path", e.call.fdPath ?? e.call.resultPath)
         line.field("hugetlb", e.touchesHugetlb)
         line.field("page_size", e.hugePageSize)

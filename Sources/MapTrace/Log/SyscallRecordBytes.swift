@@ -43,8 +43,10 @@ final class SyscallRecordBytes {
         case .brk: name = "brk"
         default: return false
         }
-        // an injected result, a duration or a stack: the general path writes what they add
-        guard call.string == nil, call.resultPath == nil, !call.injected, call.duration == 0, call.stack == nil,
+        // an injected result: the general path writes what it adds (a duration and a stack are
+        // not in the record: every call has a duration, and requiring none kept every record
+        // off this path)
+        guard call.string == nil, call.resultPath == nil, !call.injected,
               (call.fdPath?.utf8.count ?? 0) <= Self.longestPath else { return false }
         let a = call.args
         count = 0
@@ -103,8 +105,14 @@ final class SyscallRecordBytes {
             int(call.result)
         }
         raw("\"")
-        if !(call.failed || call.neverReturned) { raw(#","result":"#); int(call.result) }
-        if call.failed { raw(#","errno":""#); raw(errnoName(call.errno)); raw("\"") }
+        raw(#","result":"#)
+        if call.failed || call.neverReturned { raw("null") } else { int(call.result) }
+        raw(#","errno":"#)
+        if call.failed {
+            raw(#"{"name":""#); raw(errnoName(call.errno)); raw(#"","number":"#); int(Int64(call.errno)); put(UInt8(ascii: "}"))
+        } else {
+            raw("null")
+        }
         if let path = call.fdPath { raw(#","fd_path":"#); string(path, quoted: true) }
         raw(#","hugetlb":"#); raw(e.touchesHugetlb ? "true" : "false")
         if let size = e.hugePageSize { raw(#","page_size":"#); uint(size) }

@@ -8,6 +8,8 @@ public final class TextOutput {
     public let path: String?
     /// The first write error on `path`, said once on stderr; the rest of the output is dropped.
     public private(set) var failure: String?
+    /// Told the path and the reason at that first error (the log records it then).
+    public var onFailure: ((_ path: String, _ reason: String) -> Void)?
     /// Whether a live status line is currently drawn on this fd (a terminal).
     private var statusShown = false
     /// `-o |CMD`: the shell reading the trace, waited for at `close`.
@@ -77,6 +79,7 @@ public final class TextOutput {
         guard failure == nil, let err = OutputFile.writeAll(fd, bytes), let path else { return }
         failure = errnoMessage(err)
         Console.error("maptrace: \(path): cannot write the trace: \(errnoMessage(err)); the rest of it is lost")
+        onFailure?(path, errnoMessage(err))
     }
 
     /// Starts `/bin/sh -c CMD` reading a pipe; returns the pipe's write end and the shell's pid.

@@ -26,6 +26,8 @@ public final class TextSink: TraceSink {
     public private(set) var laterFailures: [String: Int] = [:]
     private var previousTime: Double?
     private var taskOutputs: [Int32: TextOutput] = [:]
+    /// Given to the outputs this sink opens itself (-ff -o FILE: FILE.TID), as `TextOutput.onFailure`.
+    public var onOutputFailure: ((_ path: String, _ reason: String) -> Void)?
     private let devices = DeviceDecoration()
 
     /// `console` is stderr when the trace itself goes elsewhere (-o FILE), else nil.
@@ -70,7 +72,7 @@ public final class TextSink: TraceSink {
             if options.all { out.line("maptrace: pid \(pid): the model counted \(model) mappings, the kernel \(kernel); re-read /proc/\(pid)/maps") }
         case .diagnosis(let d):
             let text = DiagnosisText.render(d)
-            if options.perTaskBase != nil { output(for: d.call.tid).text(text) }
+            if options.perTaskBase != nil { output(for: d.tid).text(text) }
             emit(text, colouring: { TextSink.colourCause($0, cause: d.cause.rawValue) })
         }
     }
@@ -98,6 +100,7 @@ public final class TextSink: TraceSink {
         guard let base = options.perTaskBase else { return out }
         if let existing = taskOutputs[tid] { return existing }
         let opened = (try? TextOutput(path: "\(base).\(tid)")) ?? out
+        if opened !== out { opened.onFailure = onOutputFailure }
         taskOutputs[tid] = opened
         return opened
     }

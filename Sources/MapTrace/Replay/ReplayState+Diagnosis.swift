@@ -14,22 +14,20 @@ extension ReplayState {
     ]
 
     func diagnose(_ call: StraceCall, _ memoryCall: MemoryCall, process p: Process, bounds: CountBounds) -> Diagnosis {
-        let path = memoryCall.filePath ?? call.string(1) ?? call.string(0)
-        let failed = FailedCall(pid: call.pid ?? 0, tid: call.pid ?? 0, syscall: memoryCall.syscall.name,
-                                args: memoryCall.args.array, errno: memoryCall.error?.rawValue ?? 0,
-                                text: Self.text(call, fdPath: memoryCall.filePath), path: path,
-                                hugetlbPageSize: memoryCall.hugePageSize, time: call.time ?? 0)
-        return limitToLog(MapTrace.diagnose(failed, snapshot: snapshot(for: p, bounds: bounds), context: context(for: p)))
+        let failed = CallFailure(syscall: memoryCall.syscall, args: memoryCall.args,
+                                 result: memoryCall.error == nil ? Int64(bitPattern: memoryCall.result) : nil,
+                                 errno: memoryCall.error ?? .noMemory, injected: call.injected,
+                                 text: Self.text(call, fdPath: memoryCall.filePath), fdPath: memoryCall.filePath,
+                                 pageSize: memoryCall.hugePageSize, path: call.string(1) ?? call.string(0))
+        return limitToLog(MapTrace.diagnose(.call(failed), pid: call.pid ?? 0, tid: call.pid ?? 0, time: call.time ?? 0,
+                                            snapshot: snapshot(for: p, bounds: bounds), context: context(for: p)))
     }
 
     func diagnoseFault(_ call: StraceCall, address: UInt64, mapping: Mapping, process p: Process, bounds: CountBounds) -> Diagnosis {
-        let pid = call.pid
-        let time = call.time
-        let failed = FailedCall(pid: pid ?? 0, tid: pid ?? 0, syscall: "SIGBUS",
-                                args: [address, mapping.start, mapping.end, mapping.offset, 0, 0], errno: 0,
-                                text: "--- SIGBUS {si_addr=\(hex(address))} ---", path: mapping.path,
-                                hugetlbPageSize: mapping.hugePageSize, signalAddress: address, time: time ?? 0)
-        return limitToLog(MapTrace.diagnose(failed, snapshot: snapshot(for: p, bounds: bounds), context: context(for: p)))
+        let fault = FaultFailure(address: address, pageSize: mapping.hugePageSize,
+                                 text: "--- SIGBUS {si_addr=\(hex(address))} ---", file: mapping.path)
+        return limitToLog(MapTrace.diagnose(.fault(fault), pid: call.pid ?? 0, tid: call.pid ?? 0, time: call.time ?? 0,
+                                            snapshot: snapshot(for: p, bounds: bounds), context: context(for: p)))
     }
 
     /// The call as the log printed it, with the path of its fd argument when an earlier line
@@ -47,6 +45,7 @@ extension ReplayState {
         }
         var text = "\(call.name)(\(arguments.joined(separator: ", "))) = \(call.result ?? "?")"
         if let e = call.errnoName { text += " \(e)" }
+        if call.injected { text += " (INJECTED)" }
         return text
     }
 

@@ -236,7 +236,7 @@ struct StraceReplayer {
 extension ReplayResult {
     /// Whether the failing call or any call before it touched hugetlb memory.
     func hugetlbMappingsSeen(_ log: StraceLog) -> Bool {
-        hugetlbMappings > 0 || diagnosis?.call.hugetlbPageSize != nil
+        hugetlbMappings > 0 || diagnosis?.failure.pageSize != nil
     }
 }
 

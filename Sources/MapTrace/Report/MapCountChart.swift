@@ -21,8 +21,8 @@ public enum MapCountChart {
                 limit = max(limit, r.maxMapCount)
             case .diagnosis(let d):
                 if failurePid == nil {
-                    failurePid = d.diagnosis.call.pid
-                    failure = (d.diagnosis.call.time, d.diagnosis.cause.rawValue)
+                    failurePid = d.diagnosis.pid
+                    failure = (d.diagnosis.time, d.diagnosis.cause.rawValue)
                 }
             default:
                 break

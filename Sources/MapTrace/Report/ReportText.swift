@@ -20,17 +20,19 @@ public enum ReportText {
             switch record {
             case .syscall(let r):
                 guard all || r.hugetlb || r.refused || r.later == true else { continue }
-                lines.append(TextSink.line(tid: r.tid, text: r.text, touchesHugetlb: r.hugetlb, mapCount: r.mapCount, maxMapCount: r.maxMapCount))
+                lines.append(TextSink.line(tid: r.tid, text: r.call.text, touchesHugetlb: r.hugetlb, mapCount: r.mapCount, maxMapCount: r.maxMapCount))
             case .signal(let r):
                 guard all || r.addr != nil else { continue }
-                lines.append("[pid \(r.tid)] " + TextSink.signalText(signalNumber(r.signal), code: r.code, address: r.addr))
+                lines.append("[pid \(r.tid)] " + TextSink.signalText(r.signal.rawValue, code: r.code, address: r.addr))
             case .exit(let r):
                 guard all || r.process else { continue }
-                lines.append("[pid \(r.tid)] " + TextSink.exitText(status: r.status, signal: r.signal.map(signalNumber), coreDumped: r.coreDumped))
+                lines.append("[pid \(r.tid)] " + TextSink.exitText(status: r.status, signal: r.signal?.rawValue, coreDumped: r.coreDumped))
             case .diagnosis(let r):
                 lines.append(DiagnosisText.render(r.diagnosis))
             case .drift(let r):
                 if all { lines.append("maptrace: pid \(r.pid): the model counted \(r.model) mappings, the kernel \(r.kernel); re-read /proc/\(r.pid)/maps") }
+            case .outputError(let r):
+                lines.append("maptrace: \(r.path): cannot write the trace: \(r.reason); the rest of it is lost")
             case .summary(let r):
                 summary = r
             case .exec, .header:
@@ -62,16 +64,16 @@ public enum ReportText {
 
     /// The diagnoses of a log as a JSON array.
     public static func diagnosesJSON(_ log: PostMortemLog) throws -> String {
-        let diagnoses = log.records.compactMap { record -> Diagnosis? in
+        try diagnosesJSON(log.records.compactMap { record -> Diagnosis? in
             if case .diagnosis(let d) = record { return d.diagnosis }
             return nil
-        }
-        let encoder = LogCoding.encoder()
-        encoder.outputFormatting.insert(.prettyPrinted)
-        return String(decoding: try encoder.encode(diagnoses), as: UTF8.self)
+        })
     }
 
-    static func signalNumber(_ name: String) -> Int32 {
-        (1...64).first { signalName(Int32($0)) == name }.map(Int32.init) ?? 0
+    /// DIAGNOSES as a JSON array of the log's diagnosis records (a format 1 log's in format 2's shape).
+    public static func diagnosesJSON(_ diagnoses: [Diagnosis]) throws -> String {
+        let encoder = LogCoding.encoder()
+        encoder.outputFormatting.insert(.prettyPrinted)
+        return String(decoding: try encoder.encode(diagnoses.map(DiagnosisLogRecord.init)), as: UTF8.self)
     }
 }

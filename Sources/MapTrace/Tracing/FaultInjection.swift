@@ -213,14 +213,14 @@ public struct InjectionReaction: Sendable {
     public static func fromLog(_ records: [LogRecord]) -> InjectionReaction? {
         var reaction: InjectionReaction?
         for record in records {
-            guard case .syscall(let r) = record, let syscall = Syscall(name: r.name) else { continue }
-            var call = CallRecord(syscall: syscall, args: SyscallArguments(r.args))
-            call.errno = r.errno.flatMap(ErrnoNames.number) ?? 0
-            call.result = r.result ?? 0
+            guard case .syscall(let r) = record, let syscall = Syscall(name: r.call.name) else { continue }
+            var call = CallRecord(syscall: syscall, args: SyscallArguments(r.call.args))
+            call.errno = r.call.errno?.rawValue ?? 0
+            call.result = r.call.result ?? 0
             if reaction == nil {
-                if r.text.hasSuffix("(INJECTED)") && call.failed { reaction = InjectionReaction(logged: call, pid: r.pid, tid: r.tid) }
+                if r.call.injected && call.failed { reaction = InjectionReaction(logged: call, pid: r.pid, tid: r.tid) }
             } else if r.pid == reaction?.pid {
-                reaction?.observe(tid: r.tid, call: call, hugePageSize: r.pageSize)
+                reaction?.observe(tid: r.tid, call: call, hugePageSize: r.call.pageSize)
             }
         }
         return reaction

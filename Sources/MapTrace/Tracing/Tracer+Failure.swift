@@ -14,14 +14,14 @@ extension Tracer {
         let call = event.call
         // brk reports a refusal by returning the old break; glibc turns it into ENOMEM.
         let errnoValue = call.syscall == .brk && call.errno == 0 ? ENOMEM : call.errno
-        var failed = FailedCall(pid: event.pid, tid: event.tid, syscall: call.syscall.name, args: call.args.array,
-                                errno: errnoValue, text: CallText.render(call),
-                                path: call.fdPath ?? call.string, hugetlbPageSize: event.hugePageSize,
-                                time: event.time)
+        var failed = CallFailure(syscall: call.syscall, args: call.args,
+                                 result: call.failed || call.neverReturned ? nil : call.result,
+                                 errno: Errno(rawValue: errnoValue), injected: call.injected, text: CallText.render(call),
+                                 fdPath: call.fdPath, pageSize: event.hugePageSize, path: call.string)
         let maps = currentMaps(thread.process)
         failed.stack = reader.stack(tid: thread.tid, maps: maps ?? [])
         sink.handle(.syscall(event))
-        explain(failed, process: thread.process, maps: maps)
+        explain(.call(failed), pid: event.pid, tid: event.tid, time: event.time, process: thread.process, maps: maps)
         act(on: thread)
     }
 
@@ -32,11 +32,9 @@ extension Tracer {
         guard !firstFailureSeen else { laterFailures += 1; return }
         firstFailureSeen = true
         let text = "--- SIGBUS {si_signo=SIGBUS, si_code=\(code == 2 ? "BUS_ADRERR" : String(code)), si_addr=\(hex(address))} ---"
-        let failed = FailedCall(pid: thread.process.pid, tid: thread.tid, syscall: "SIGBUS",
-                                args: [address, mapping.start, mapping.end, mapping.offset, 0, 0], errno: 0,
-                                text: text, path: mapping.path, hugetlbPageSize: hugePageSize,
-                                signalAddress: address, time: time)
-        explain(failed, process: thread.process, maps: currentMaps(thread.process))
+        let fault = FaultFailure(address: address, pageSize: hugePageSize, text: text, file: mapping.path)
+        explain(.fault(fault), pid: thread.process.pid, tid: thread.tid, time: time, process: thread.process,
+                maps: currentMaps(thread.process))
         act(on: thread)
     }
 
@@ -45,16 +43,16 @@ extension Tracer {
         try? MapsFile.read(pid: process.pid, mounts: try? MountTable.read(pid: process.pid))
     }
 
-    private func explain(_ failed: FailedCall, process: TracedProcess, maps: [Mapping]?) {
-        process.statistics.firstFailure = failed.syscall + (failed.errno != 0 ? " " + errnoName(failed.errno) : "")
+    private func explain(_ failure: Failure, pid: Int32, tid: Int32, time: Double, process: TracedProcess, maps: [Mapping]?) {
+        process.statistics.firstFailure = failure.name + (failure.call.map { " " + $0.errno.name } ?? "")
         process.statistics.hugetlbMappingsAtFailure = process.statistics.hugetlbMappings
-        let snapshot = Snapshot.read(pid: process.pid, call: failed)
+        let snapshot = Snapshot.read(pid: process.pid, failure: failure)
         if let kernel = snapshot.process?.mapCount, kernel != process.space.count {
-            sink.handle(.drift(time: failed.time, pid: process.pid, model: process.space.count, kernel: kernel))
+            sink.handle(.drift(time: time, pid: process.pid, model: process.space.count, kernel: kernel))
         }
         let context = traceContext(process)
         diagnoses += 1
-        sink.handle(.diagnosis(diagnose(failed, snapshot: snapshot, context: context)))
+        sink.handle(.diagnosis(diagnose(failure, pid: pid, tid: tid, time: time, snapshot: snapshot, context: context)))
         // The model follows the kernel again from here (a failed MAP_FIXED can leave a hole).
         if let maps {
             process.space = AddressSpace(maps)

@@ -11,10 +11,12 @@ struct ExitCodeTests {
         defer { scene.finish() }
         let clean = scene.path("clean.jsonl")
         #expect(scene.run([scene.maptrace, "-q", "--log", clean, "--", scene.faultprobe, "exit", "0"]).status == 0)
+        #expect(LogSchema.problems(clean) == "", "every record matches docs/log-format.schema.json")
         let r0 = scene.run([scene.maptrace, "report", clean])
         #expect(r0.status == 0 && r0.stderr.isEmpty, "\(r0)")
         let failed = scene.path("failed.jsonl")
         #expect(scene.run([scene.maptrace, "-q", "--log", failed, "--", scene.faultprobe, "enomem"]).status == 3)
+        #expect(LogSchema.problems(failed) == "", "every record matches docs/log-format.schema.json")
         let r1 = scene.run([scene.maptrace, "report", failed])
         #expect(r1.status == 1 && r1.stderr.isEmpty, "\(r1)")
 

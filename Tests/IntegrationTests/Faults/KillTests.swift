@@ -23,6 +23,7 @@ struct KillTests {
         #expect(FaultScene.waitUntil(timeout: 10) { scene.processes().isEmpty })
         let returned = done()
 
+        #expect(LogSchema.problems(log) == "", "every record matches docs/log-format.schema.json")
         let text = try Fixture.readFile(log)
         var mmaps = 0, munmaps = 0
         for line in text.split(separator: "\n") where line.contains("\"type\":\"syscall\"") {
@@ -116,6 +117,7 @@ struct KillTests {
         tracer.send(SIGKILL)
         _ = tracer.wait(timeout: 10)
         #expect(FaultScene.waitUntil(timeout: 10) { FaultScene.state(of: pid) == nil || FaultScene.state(of: pid) == "Z" })
+        #expect(LogSchema.problems(log) == "", "every record matches docs/log-format.schema.json")
         let report = scene.run([scene.maptrace, "report", log])
         #expect(report.status == 1, "the diagnosis was logged before the hold: \(report.stderr)")
         #expect(report.stdout.contains("maptrace: mmap failed with ENOMEM"))

@@ -11,6 +11,7 @@ struct OutputFileTests {
     private func makeLog(_ scene: FaultScene) -> String {
         let log = scene.path("run.jsonl")
         _ = scene.run([scene.maptrace, "-q", "--log", log, "--", scene.faultprobe, "enomem"])
+        #expect(LogSchema.problems(log) == "", "every record matches docs/log-format.schema.json")
         return log
     }
 

@@ -16,6 +16,7 @@ struct SmallFixTests {
         #expect(r.stderr.contains("    failed calls: ENOMEM 1\n"), "\(r.stderr)")
         let summary = try #require(try Fixture.readFile(log).split(separator: "\n").last { $0.contains("\"type\":\"summary\"") })
         #expect(summary.contains("\"failures_by_errno\":{\"ENOMEM\":1}"), "\(summary)")
+        #expect(LogSchema.problems(log) == "", "every record matches docs/log-format.schema.json")
     }
 
     @Test("the peak mapping count is the program's own, not that of a wrapper that ran before its exec")

@@ -31,6 +31,7 @@ struct StormTests {
         let r = scene.run([scene.maptrace, "-q", "--log", log, "--", scene.faultprobe, "fork-tree", "8"], timeout: 120)
         #expect(r.status == 0, "\(r)")
         #expect(r.stdout == "fork-tree: 255 processes, 0 failed\n")
+        #expect(LogSchema.problems(log) == "", "every record matches docs/log-format.schema.json")
         // each process's own page: 255 processes seen, each with its mmap of 4096 bytes
         let text = try Fixture.readFile(log)
         var pids = Set<Substring>()

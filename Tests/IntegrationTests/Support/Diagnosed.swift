@@ -10,11 +10,12 @@ struct DiagnosedRun {
     /// The first diagnosis's cause id and certainty.
     var cause: String? { diagnoses.first?["cause"] as? String }
     var certainty: String? { diagnoses.first?["certainty"] as? String }
+    /// What the first diagnosis explains: "call", "fault" or "exit" (a give-up).
+    var failureKind: String? { (diagnoses.first?["failure"] as? [String: Any])?["kind"] as? String }
 
     /// A named evidence value of the first diagnosis.
     func evidence(_ name: String) -> Int? {
-        let values = (diagnoses.first?["evidence"] as? [String: Any])?["values"] as? [[String: Any]] ?? []
-        return values.first { $0["name"] as? String == name }?["value"] as? Int
+        ((diagnoses.first?["evidence"] as? [String: Any])?["values"] as? [String: Any])?[name] as? Int
     }
 
     /// Every fix command of the first diagnosis.
@@ -46,6 +47,7 @@ struct DiagnosedRun {
         let log = NSTemporaryDirectory() + "maptrace-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).jsonl"
         defer { unlink(log) }
         let result = Fixture.run([Fixture.binary("maptrace"), "--no-status", "--log", log] + options + ["--"] + argv, timeout: timeout)
+        #expect(LogSchema.problems(log) == "", "every record matches docs/log-format.schema.json")
         let report = Fixture.run([Fixture.binary("maptrace"), "report", "--json", log])
         let parsed = try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [[String: Any]]
         return DiagnosedRun(result: result, diagnoses: parsed ?? [])

@@ -19,10 +19,17 @@ struct SupportTests {
         #expect(result.timedOut)
         #expect(result.status == 128 + SIGKILL)
         #expect(Date().timeIntervalSince(started) < 10)
-        // The grandchild shared the group, so it died too: gone, or a zombie until init reaps it.
+        // The grandchild shared the group, so it died too: gone, or a zombie until init reaps it
+        // (a SIGKILLed process still runs its exit for a moment: give it a second).
         if let grandchild = pid_t(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) {
-            let stat = (try? Fixture.readFile("/proc/\(grandchild)/stat")) ?? ""
-            let state = stat.split(separator: ")").last?.split(separator: " ").first ?? "gone"
+            var stat = ""
+            var state: Substring = "gone"
+            for _ in 0..<100 {
+                stat = (try? Fixture.readFile("/proc/\(grandchild)/stat")) ?? ""
+                state = stat.split(separator: ")").last?.split(separator: " ").first ?? "gone"
+                if state == "gone" || state == "Z" { break }
+                usleep(10_000)
+            }
             #expect(state == "gone" || state == "Z", "\(stat)")
         } else {
             Issue.record("no grandchild pid in \(result)")

@@ -7,7 +7,7 @@ struct DiagnoseTests {
     @Test("when max_map_count and the pool are both exceeded, the limit the kernel checks first is named")
     func severalLimitsAtOnce() throws {
         let snapshot = Fixture.classicSnapshot(free: 0)
-        let diagnosis = diagnose(Fixture.classicCall(), snapshot: snapshot, context: Fixture.classicContext())
+        let diagnosis = Fixture.diagnoseClassic(Fixture.classicCall(), snapshot: snapshot, context: Fixture.classicContext())
         #expect(diagnosis.cause == .maxMapCount)
         #expect(diagnosis.certainty == .confirmed)
         #expect(diagnosis.alsoExceeded.map(\.cause) == [.hugepagePool])
@@ -17,7 +17,7 @@ struct DiagnoseTests {
 
     @Test("every limit that did not fire is ruled out with its numbers")
     func ruledOutCarriesNumbers() throws {
-        let diagnosis = diagnose(Fixture.classicCall(), snapshot: Fixture.classicSnapshot(), context: Fixture.classicContext())
+        let diagnosis = Fixture.diagnoseClassic(Fixture.classicCall(), snapshot: Fixture.classicSnapshot(), context: Fixture.classicContext())
         #expect(diagnosis.alsoExceeded.isEmpty)
         let pool = try #require(diagnosis.ruledOut.first { $0.cause == .hugepagePool })
         #expect(pool.applicable)
@@ -32,7 +32,7 @@ struct DiagnoseTests {
 
     @Test("the pattern line comes from what the tracer counted and the -m option")
     func patternLine() {
-        let diagnosis = diagnose(Fixture.classicCall(), snapshot: Fixture.classicSnapshot(), context: Fixture.classicContext())
+        let diagnosis = Fixture.diagnoseClassic(Fixture.classicCall(), snapshot: Fixture.classicSnapshot(), context: Fixture.classicContext())
         #expect(diagnosis.pattern == "openat+mmap on hugetlbfs: 3062 files, one mapping per 2 MiB page, 6122 MiB mapped; "
             + "-m asked for 64 MiB")
     }
@@ -41,7 +41,7 @@ struct DiagnoseTests {
     func unexplainedFailure() {
         var snapshot = Fixture.classicSnapshot(mapCount: 100)
         snapshot.pools[0].free = 3000
-        let diagnosis = diagnose(Fixture.classicCall(), snapshot: snapshot, context: TraceContext())
+        let diagnosis = Fixture.diagnoseClassic(Fixture.classicCall(), snapshot: snapshot, context: TraceContext())
         #expect(diagnosis.cause == .unknown)
         #expect(diagnosis.certainty == .possible)
         #expect(diagnosis.evidence.sentence.contains("max_map_count"))
@@ -50,9 +50,10 @@ struct DiagnoseTests {
 
     @Test("an injected failure is never explained as a limit: its cause is injected, confirmed")
     func injectedFailure() {
-        var call = Fixture.classicCall()
+        guard case .call(var call) = Fixture.classicCall() else { Issue.record("not a call"); return }
+        call.injected = true
         call.text += " (INJECTED)"
-        let diagnosis = diagnose(call, snapshot: Fixture.classicSnapshot(), context: Fixture.classicContext())
+        let diagnosis = Fixture.diagnoseClassic(.call(call), snapshot: Fixture.classicSnapshot(), context: Fixture.classicContext())
         #expect(diagnosis.cause == .injected && diagnosis.certainty == .confirmed)
         #expect(diagnosis.fix.isEmpty && diagnosis.alsoExceeded.isEmpty)
         #expect(diagnosis.evidence.sentence.contains("injected"))
@@ -60,7 +61,7 @@ struct DiagnoseTests {
 
     @Test("a diagnosis survives a JSON round trip with stable cause ids")
     func jsonRoundTrip() throws {
-        let diagnosis = diagnose(Fixture.classicCall(), snapshot: Fixture.classicSnapshot(free: 0), context: Fixture.classicContext())
+        let diagnosis = Fixture.diagnoseClassic(Fixture.classicCall(), snapshot: Fixture.classicSnapshot(free: 0), context: Fixture.classicContext())
         let data = try JSONEncoder().encode(diagnosis)
         let text = String(decoding: data, as: UTF8.self)
         #expect(text.contains("\"cause\":\"max_map_count\""))
@@ -70,7 +71,7 @@ struct DiagnoseTests {
 
     @Test("the terminal text names the call, the cause, the numbers, what was ruled out and the fix")
     func terminalText() {
-        let diagnosis = diagnose(Fixture.classicCall(), snapshot: Fixture.classicSnapshot(), context: Fixture.classicContext())
+        let diagnosis = Fixture.diagnoseClassic(Fixture.classicCall(), snapshot: Fixture.classicSnapshot(), context: Fixture.classicContext())
         let text = DiagnosisText.render(diagnosis)
         let lines = text.split(separator: "\n").map(String.init)
         #expect(lines[0] == "maptrace: mmap failed with ENOMEM in pid 5507 (l2fwd)")

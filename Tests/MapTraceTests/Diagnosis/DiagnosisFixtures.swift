@@ -38,12 +38,17 @@ enum Fixture {
         return snapshot
     }
 
-    static func classicCall(page: UInt64 = 3061) -> FailedCall {
-        FailedCall(pid: 5507, tid: 5507, syscall: "mmap",
-                   args: [page * twoMiB, twoMiB, readWrite, sharedPopulate, 16, 0], errno: enomem,
-                   text: "mmap(0x\(String(page * twoMiB, radix: 16)), 2097152, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_POPULATE, "
-                       + "16</dev/hugepages/rtemap_\(page)>, 0) = -1 ENOMEM (Cannot allocate memory)",
-                   path: "/dev/hugepages/rtemap_\(page)", hugetlbPageSize: twoMiB)
+    static func classicCall(page: UInt64 = 3061) -> Failure {
+        .call(CallFailure(syscall: .mmap, args: SyscallArguments([page * twoMiB, twoMiB, readWrite, sharedPopulate, 16, 0]),
+                          errno: Errno(rawValue: enomem),
+                          text: "mmap(0x\(String(page * twoMiB, radix: 16)), 2097152, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_POPULATE, "
+                              + "16</dev/hugepages/rtemap_\(page)>, 0) = -1 ENOMEM (Cannot allocate memory)",
+                          fdPath: "/dev/hugepages/rtemap_\(page)", pageSize: twoMiB))
+    }
+
+    /// The classic failure diagnosed, as the tracer does it (pid 5507).
+    static func diagnoseClassic(_ failure: Failure, snapshot: Snapshot, context: TraceContext) -> Diagnosis {
+        MapTrace.diagnose(failure, pid: 5507, tid: 5507, time: 0, snapshot: snapshot, context: context)
     }
 
     static func classicContext(pages: Int = 3061) -> TraceContext {
@@ -63,14 +68,18 @@ enum Fixture {
         return snapshot
     }
 
+    /// A failed call by name, or a SIGBUS at `address`.
     static func call(_ syscall: String, _ args: [UInt64], errno: Int32 = enomem, path: String? = nil,
-                     hugetlb: UInt64? = nil, address: UInt64? = nil) -> FailedCall {
-        FailedCall(pid: 5507, tid: 5507, syscall: syscall, args: args, errno: errno,
-                   text: "\(syscall)(…) = -1", path: path, hugetlbPageSize: hugetlb, signalAddress: address)
+                     hugetlb: UInt64? = nil, address: UInt64? = nil) -> Failure {
+        if syscall == "SIGBUS" {
+            return .fault(FaultFailure(address: address ?? 0, pageSize: hugetlb, text: "--- SIGBUS ---", file: path))
+        }
+        return .call(CallFailure(syscall: Syscall(name: syscall)!, args: SyscallArguments(args), errno: Errno(rawValue: errno),
+                                 text: "\(syscall)(…) = -1", pageSize: hugetlb, path: path))
     }
 
-    static func evaluate(_ rule: some CauseRule, _ call: FailedCall, _ snapshot: Snapshot,
+    static func evaluate(_ rule: some CauseRule, _ failure: Failure, _ snapshot: Snapshot,
                          _ context: TraceContext = TraceContext()) -> Verdict {
-        rule.evaluate(RuleInput(call: call, snapshot: snapshot, context: context))
+        rule.evaluate(RuleInput(failure: failure, snapshot: snapshot, context: context))
     }
 }

@@ -4,7 +4,7 @@ import Testing
 @Suite("hugetlb rules")
 struct HugetlbRuleTests {
     /// A 40-page mmap of a fresh file with 80 free pages of which 60 are reserved.
-    func poolShortCall() -> FailedCall {
+    func poolShortCall() -> Failure {
         Fixture.call("mmap", [0, 40 * Fixture.twoMiB, 3, 0x1, 16, 0], path: "/dev/hugepages/rtemap_0", hugetlb: Fixture.twoMiB)
     }
 
@@ -119,7 +119,7 @@ struct HugetlbRuleTests {
         #expect(finding.value("inodes_used") == 3)
         #expect(finding.value("nr_inodes") == 3)
         #expect(finding.fix.first?.command.contains("nr_inodes=6") == true)
-        let diagnosis = diagnose(call, snapshot: snapshot, context: TraceContext())
+        let diagnosis = Fixture.diagnoseClassic(call, snapshot: snapshot, context: TraceContext())
         #expect(diagnosis.cause == .hugetlbfsInodes)
     }
 
@@ -142,7 +142,7 @@ struct HugetlbRuleTests {
         let finding = try #require(Fixture.evaluate(HugetlbCgroupRule(), call, cgroupSnapshot()).finding)
         #expect(finding.sentence.hasPrefix("cgroup /pod hugetlb.2MB.rsvd.max [8 MiB] is too low: 4 MiB charged + 8 MiB"))
         #expect(finding.fix.first?.command == "echo max > /sys/fs/cgroup/unified/pod/hugetlb.2MB.rsvd.max")
-        #expect(diagnose(call, snapshot: cgroupSnapshot(), context: TraceContext()).cause == .hugetlbCgroup)
+        #expect(Fixture.diagnoseClassic(call, snapshot: cgroupSnapshot(), context: TraceContext()).cause == .hugetlbCgroup)
     }
 
     @Test("SIGBUS in a reserved hugetlb area with the cgroup fault limit used up is hugetlb_cgroup")
@@ -154,7 +154,7 @@ struct HugetlbRuleTests {
                             hugePageSize: Fixture.twoMiB)],
             focusFlags: ["rd", "wr", "sh", "mr", "mw", "me", "ms", "de", "ht"])
         let sigbus = Fixture.call("SIGBUS", [], errno: 0, address: start + 5 * Fixture.twoMiB + 12)
-        let diagnosis = diagnose(sigbus, snapshot: snapshot, context: TraceContext())
+        let diagnosis = Fixture.diagnoseClassic(sigbus, snapshot: snapshot, context: TraceContext())
         #expect(diagnosis.cause == .hugetlbCgroup)
         #expect(diagnosis.evidence.sentence.contains("hugetlb.2MB.max [8 MiB]"))
         #expect(diagnosis.ruledOut.contains { $0.cause == .hugetlbFault && $0.reason.contains("reservation") })
@@ -169,7 +169,7 @@ struct HugetlbRuleTests {
                             hugePageSize: Fixture.twoMiB)],
             focusFlags: ["rd", "wr", "sh", "nr", "ht"])
         let sigbus = Fixture.call("SIGBUS", [], errno: 0, address: start + 71 * Fixture.twoMiB)
-        let diagnosis = diagnose(sigbus, snapshot: snapshot, context: TraceContext())
+        let diagnosis = Fixture.diagnoseClassic(sigbus, snapshot: snapshot, context: TraceContext())
         #expect(diagnosis.cause == .hugetlbFault)
         #expect(diagnosis.certainty == .confirmed)
         #expect(diagnosis.evidence.sentence.contains("the 2 MiB pool had 0 free − 0 reserved"))
@@ -196,7 +196,7 @@ struct HugetlbRuleTests {
         snapshot.process?.capEff = 0
         snapshot.process?.gids = [65534]
         let call = Fixture.call("shmget", [0, Fixture.twoMiB, 0o4000 | 0o1000 | 0o600], errno: Fixture.eperm, hugetlb: Fixture.twoMiB)
-        let diagnosis = diagnose(call, snapshot: snapshot, context: TraceContext())
+        let diagnosis = Fixture.diagnoseClassic(call, snapshot: snapshot, context: TraceContext())
         #expect(diagnosis.cause == .shmHugetlb)
         #expect(diagnosis.fix.first?.command == "sysctl -w vm.hugetlb_shm_group=65534")
         snapshot.process?.capEff = 1 << 14
@@ -207,7 +207,7 @@ struct HugetlbRuleTests {
     func unalignedOffset() throws {
         let call = Fixture.call("mmap", [0, Fixture.twoMiB, 3, 0x1, 5, 4096], errno: Fixture.einval,
                                 path: "/dev/hugepages/f", hugetlb: Fixture.twoMiB)
-        let diagnosis = diagnose(call, snapshot: Fixture.classicSnapshot(mapCount: 60), context: TraceContext())
+        let diagnosis = Fixture.diagnoseClassic(call, snapshot: Fixture.classicSnapshot(mapCount: 60), context: TraceContext())
         #expect(diagnosis.cause == .hugepageAlignment)
         #expect(diagnosis.evidence.sentence == "the file offset 4096 is not a multiple of the 2 MiB page")
     }

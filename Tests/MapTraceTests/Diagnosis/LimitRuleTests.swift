@@ -16,7 +16,7 @@ struct LimitRuleTests {
         #expect(finding.fix.first?.command == "prlimit --pid 5507 --as=unlimited:unlimited")
         let small = Fixture.call("mmap", [0, 4 * Fixture.mib, 3, 0x1, 5, 0], path: "/dev/hugepages/f", hugetlb: Fixture.twoMiB)
         #expect(Fixture.evaluate(RlimitASRule(), small, snapshot).finding == nil)
-        #expect(diagnose(big, snapshot: snapshot, context: TraceContext()).cause == .rlimitAS)
+        #expect(Fixture.diagnoseClassic(big, snapshot: snapshot, context: TraceContext()).cause == .rlimitAS)
     }
 
     @Test("RLIMIT_DATA counts private writable mappings only")
@@ -61,7 +61,7 @@ struct LimitRuleTests {
         snapshot.process?.capEff = 0
         snapshot.process?.memlockLimit = ResourceLimit(soft: 64 * 1024, hard: 64 * 1024)
         let call = Fixture.call("mmap", [0, Fixture.mib, 3, 0x22 | 0x2000, UInt64(bitPattern: -1), 0], errno: Fixture.eagain)
-        let diagnosis = diagnose(call, snapshot: snapshot, context: TraceContext())
+        let diagnosis = Fixture.diagnoseClassic(call, snapshot: snapshot, context: TraceContext())
         #expect(diagnosis.cause == .rlimitMemlock)
         #expect(diagnosis.certainty == .confirmed)
         #expect(diagnosis.evidence.sentence == "RLIMIT_MEMLOCK [64 kB] is too low: VmLck 0 bytes + 1 MiB to lock = 1 MiB")
@@ -85,7 +85,7 @@ struct LimitRuleTests {
         var snapshot = snapshot()
         snapshot.process?.addressSpace.largestGap = 60 << 40
         let call = Fixture.call("mmap", [0, 64 << 40, 0, 0x22 | 0x4000, UInt64(bitPattern: -1), 0])
-        let diagnosis = diagnose(call, snapshot: snapshot, context: TraceContext())
+        let diagnosis = Fixture.diagnoseClassic(call, snapshot: snapshot, context: TraceContext())
         #expect(diagnosis.cause == .addressSpace)
         #expect(diagnosis.evidence.value("largest_gap") == 60 << 40)
     }
@@ -94,7 +94,7 @@ struct LimitRuleTests {
     func unmappedRange() throws {
         let start: UInt64 = 0x7f00_0000_0000
         let call = Fixture.call("mprotect", [start, 16 * 4096, 1])
-        let diagnosis = diagnose(call, snapshot: Fixture.processWithArea(mapCount: 60, areaStart: start), context: TraceContext())
+        let diagnosis = Fixture.diagnoseClassic(call, snapshot: Fixture.processWithArea(mapCount: 60, areaStart: start), context: TraceContext())
         #expect(diagnosis.cause == .badRange)
         #expect(diagnosis.evidence.value("unmapped_at") == Int(start + 8 * 4096))
     }

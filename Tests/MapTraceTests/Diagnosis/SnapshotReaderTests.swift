@@ -33,8 +33,8 @@ struct SnapshotReaderTests {
         defer { munmap(base, length) }
         let start = UInt64(UInt(bitPattern: base))
         mprotect(base + 4096 * 8, 4096 * 8, PROT_READ)  // three areas: rw, r, rw
-        let call = FailedCall(pid: getpid(), tid: getpid(), syscall: "munmap", args: [start + 4096 * 9, 4096], errno: 12, text: "")
-        let snapshot = Snapshot.read(pid: getpid(), call: call)
+        let call = Failure.call(CallFailure(syscall: .munmap, args: SyscallArguments([start + 4096 * 9, 4096]), errno: .noMemory, text: ""))
+        let snapshot = Snapshot.read(pid: getpid(), failure: call)
         let view = try #require(snapshot.process?.addressSpace)
         #expect(view.area(containing: start + 4096 * 9)?.prot == 1)
         #expect(view.areas.count < snapshot.process!.mapCount)

@@ -13,19 +13,20 @@ struct LogReaderFuzzTests {
         lines.append(try encoder.encode(LogHeader(kernel: "6.18", arch: "x86_64", host: "h", start: 1, command: ["l2fwd", "-m", "64"],
                                                   mode: "launch", system: Snapshot(maxMapCount: 3096))))
         for i in 0..<20 {
-            lines.append(try encoder.encode(SyscallLogRecord(
-                time: Double(i), pid: 7, tid: 7, name: "mmap", args: [0, 2 << 20, 3, 0x8001, 3, 0],
-                fields: ["length": .number(2 << 20), "prot": .names(["PROT_READ", "PROT_WRITE"])],
-                text: "mmap(NULL, 2097152, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_POPULATE, 3</dev/hugepages/rtemap_\(i)>, 0) = 0x7f0000000000",
-                result: 0x7f00_0000_0000, errno: nil, fdPath: "/dev/hugepages/rtemap_\(i)", hugetlb: true, pageSize: 2 << 20,
-                mapCount: 36 + i, maxMapCount: 3096, hugetlbMapCount: i, refused: false, later: nil)))
+            var call = CallRecord(syscall: .mmap, args: SyscallArguments([0, 2 << 20, 3, 0x8001, 3, 0]))
+            call.fdPath = "/dev/hugepages/rtemap_\(i)"
+            call.result = 0x7f00_0000_0000
+            let event = SyscallEvent(time: Double(i), pid: 7, tid: 7, call: call, hugePageSize: 2 << 20, mapCount: 36 + i,
+                                     maxMapCount: 3096, hugetlbMapCount: i, refused: false)
+            lines.append(Data(SyscallRecordBytes.general(event, later: nil).dropLast()))
         }
-        lines.append(try encoder.encode(SignalLogRecord(time: 21, pid: 7, tid: 7, signal: "SIGBUS", code: 2, addr: 0x7f00_0000_0000)))
-        let call = FailedCall(pid: 7, tid: 7, syscall: "mmap", args: [0, 2 << 20, 3, 0x8001, 3, 0], errno: 12, text: "mmap(...)")
-        let diagnosis = diagnose(call, snapshot: Snapshot(process: ProcessState(pid: 7, comm: "l2fwd", mapCount: 3097), maxMapCount: 3096),
+        lines.append(try encoder.encode(SignalLogRecord(time: 21, pid: 7, tid: 7, signal: .bus, code: 2, addr: 0x7f00_0000_0000)))
+        let call = Failure.call(CallFailure(syscall: .mmap, args: SyscallArguments([0, 2 << 20, 3, 0x8001, 3, 0]),
+                                            errno: .noMemory, text: "mmap(...)"))
+        let diagnosis = Fixture.diagnoseClassic(call, snapshot: Snapshot(process: ProcessState(pid: 7, comm: "l2fwd", mapCount: 3097), maxMapCount: 3096),
                                  context: TraceContext())
         lines.append(try encoder.encode(DiagnosisLogRecord(diagnosis: diagnosis)))
-        lines.append(try encoder.encode(ExitLogRecord(time: 22, pid: 7, tid: 7, status: nil, signal: "SIGABRT", coreDumped: false, process: true)))
+        lines.append(try encoder.encode(ExitLogRecord(time: 22, pid: 7, tid: 7, status: nil, signal: Signal(name: "SIGABRT"), coreDumped: false, process: true)))
         lines.append(try encoder.encode(SummaryLogRecord(time: 23, processes: [], diagnoses: 1, laterFailures: 0, drifts: 0, exitStatus: 134)))
         return Data(lines.joined(separator: [0x0A])) + Data([0x0A])
     }

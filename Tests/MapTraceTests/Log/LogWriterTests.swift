@@ -27,19 +27,19 @@ struct LogWriterTests {
             Issue.record("two syscall records expected: \(log.records)")
             return
         }
-        #expect(open.args == call.args.array, "64-bit arguments such as AT_FDCWD survive the round trip")
-        #expect(open.name == "openat" && open.pid == 7 && open.tid == 8 && open.time == 1795690000.25)
+        #expect(open.call.args == call.args.array, "64-bit arguments such as AT_FDCWD survive the round trip")
+        #expect(open.call.name == "openat" && open.pid == 7 && open.tid == 8 && open.time == 1795690000.25)
         #expect(open.fields["path"] == .text(call.string!))
         #expect(open.fields["flags"] == .names(["O_RDWR", "O_CREAT"]))
-        #expect(open.text == CallText.render(call))
-        #expect(open.result == 16 && open.errno == nil && open.fdPath == "/dev/hugepages/rtemap_0")
-        #expect(open.hugetlb && open.pageSize == 2 << 20 && open.mapCount == 41 && open.maxMapCount == 3096)
-        #expect(open.later == nil && !open.refused)
-        #expect(mmap.errno == "ENOMEM" && mmap.result == nil && mmap.refused && mmap.later == true)
-        #expect(mmap.args == [0, 2 << 20, 3, 0x8001, 16, 0] && mmap.hugetlbMapCount == 3061)
+        #expect(open.call.text == CallText.render(call))
+        #expect(open.call.result == 16 && open.call.errno == nil && open.call.fdPath == "/dev/hugepages/rtemap_0")
+        #expect(open.hugetlb && open.call.pageSize == 2 << 20 && open.mapCount == 41 && open.maxMapCount == 3096)
+        #expect(open.later == nil && !open.refused && !open.call.injected)
+        #expect(mmap.call.errno == .noMemory && mmap.call.result == nil && mmap.refused && mmap.later == true)
+        #expect(mmap.call.args == [0, 2 << 20, 3, 0x8001, 16, 0] && mmap.hugetlbMapCount == 3061)
     }
 
-    @Test("the fast path writes the same bytes as the general one for mmap, munmap, mprotect and brk")
+    @Test("the fast path writes the same bytes as the general one for mmap, munmap, mprotect and brk, errno objects included")
     func fastPathMatchesGeneral() {
         var rng = SeededGenerator(seed: 0x5AFE)
         let fast = SyscallRecordBytes()
@@ -59,8 +59,12 @@ struct LogWriterTests {
             var call = CallRecord(syscall: syscall, args: SyscallArguments([word(), word(), word(), word(),
                                                                          [UInt64.max, 3, 16, 0xFFFF_FF9C][i % 4], word()]))
             call.fdPath = paths[i % paths.count]
+            // as the tracer makes them: every call timed, some with a stack (-k)
+            call.entryTime = 1_795_690_000 + Double(i) * 0.000123
+            call.duration = Double(i % 7) * 0.000011
+            if i % 4 == 1 { call.stack = ["mmap64 (libc.so.6)", "main+0x1f (prog)"] }
             switch i % 5 {
-            case 0: call.errno = [12, 22, 1, 11][i % 4]
+            case 0: call.errno = [12, 22, 1, 11, 4095][(i / 5) % 5]
             case 1: call.neverReturned = true
             default: call.result = Int64(bitPattern: word())
             }
@@ -74,6 +78,12 @@ struct LogWriterTests {
             injected.call.injected = true
             #expect(!fast.format(injected, later: later), "an injected result goes the general way, which marks it")
             let general = SyscallRecordBytes.general(event, later: later)
+            let text = String(decoding: general, as: UTF8.self)
+            if call.failed {
+                #expect(text.contains(#","result":null,"errno":{"name":"\#(errnoName(call.errno))","number":\#(call.errno)}"#), "\(text)")
+            } else {
+                #expect(text.contains(#","errno":null"#) && !text.contains("injected"), "\(text)")
+            }
             if Array(fast.bytes) != general {
                 Issue.record("differs for \(call):\n\(String(decoding: fast.bytes, as: UTF8.self))\(String(decoding: general, as: UTF8.self))")
                 return

@@ -37,7 +37,7 @@ struct ReplayBoundsTests {
         #expect(diagnosis.evidence.details.contains { $0.contains("the limit \(options.maxMapCount!) is within reach") })
         #expect(!diagnosis.ruledOut.contains { $0.cause == .maxMapCount })
         // the failing call names the file its fd came from, although the log has no -y
-        #expect(diagnosis.call.text.contains("16</dev/hugepages/rtemap_1499>"), "\(diagnosis.call.text)")
+        #expect(diagnosis.failure.text.contains("16</dev/hugepages/rtemap_1499>"), "\(diagnosis.failure.text)")
         // what a log cannot show is not checked, never ruled out
         #expect(!diagnosis.ruledOut.contains { $0.cause == .hugetlbCgroup })
         #expect(diagnosis.notChecked?.contains { $0.cause == .hugetlbCgroup && $0.reason.contains("no cgroup state") } == true)

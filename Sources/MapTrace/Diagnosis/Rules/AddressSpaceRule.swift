@@ -18,13 +18,13 @@ public struct AddressSpaceRule: CauseRule {
     public func evaluate(_ input: RuleInput) -> Verdict {
         let request = input.request
         if let verdict = Self.outOfRoom(input) { return verdict }
-        let placing = (request.isMmap && !request.fixed) || request.syscall == "shmat"
-            || (request.syscall == "mremap" && request.flags & CallBits.mremapMayMove != 0 && request.growth > 0)
-        guard placing else { return .notApplicable("\(request.syscall) does not look for a free range") }
+        let placing = (request.isMmap && !request.fixed) || request.syscall == .shmat
+            || (request.syscall == .mremap && request.flags & CallBits.mremapMayMove != 0 && request.growth > 0)
+        guard placing else { return .notApplicable("\(request.name) does not look for a free range") }
         guard request.errno == ErrorNumber.ENOMEM else {
             return .notApplicable("no free range gives ENOMEM, not \(ErrorNumber.name(request.errno))")
         }
-        let size = request.syscall == "mremap" ? input.call.args[2] : request.length
+        let size = request.syscall == .mremap ? input.failure.args[2] : request.length
         let needed = size + (request.isHugetlb ? request.pageSize - Page.size : 0)
         if size > Self.taskSize {
             return exceeded("\(Quantity.bytes(size)) is more than the whole user address space (128 TiB)",
@@ -34,7 +34,7 @@ public struct AddressSpaceRule: CauseRule {
         guard gap < needed else {
             return .within("largest free range \(Quantity.bytes(gap)) ≥ \(Quantity.bytes(needed))")
         }
-        return exceeded("the largest free range is \(Quantity.bytes(gap)); this \(request.syscall) needed "
+        return exceeded("the largest free range is \(Quantity.bytes(gap)); this \(request.name) needed "
                         + "\(Quantity.bytes(needed))",
                         [EvidenceValue("request", Quantity.int(size)), EvidenceValue("largest_gap", Quantity.int(gap))])
     }
@@ -44,9 +44,9 @@ public struct AddressSpaceRule: CauseRule {
     static func outOfRoom(_ input: RuleInput) -> Verdict? {
         let request = input.request
         let hex = { (value: UInt64) in "0x" + String(value, radix: 16) }
-        let refused = request.errno == ErrorNumber.ENOMEM || request.syscall == "brk"
+        let refused = request.errno == ErrorNumber.ENOMEM || request.syscall == .brk
         if let end = request.endPastUserSpace, refused {
-            let what = request.syscall == "brk"
+            let what = request.syscall == .brk
                 ? "the new break \(hex(end)) lies past the top of user space \(hex(taskSize)) (TASK_SIZE; mm/mmap.c check_brk_limits)"
                 : "MAP_FIXED range \(hex(request.start ?? 0))–\(hex(end)) ends past the top of user space \(hex(taskSize)) "
                     + "(TASK_SIZE; mm/mmap.c __get_unmapped_area)"
@@ -58,7 +58,7 @@ public struct AddressSpaceRule: CauseRule {
                                  + "space: an argument error, not a limit to raise")]))
         }
         guard let view = input.process?.addressSpace, !view.areas.isEmpty else { return nil }
-        if request.syscall == "brk", let old = request.start, let wanted = input.call.args.first, wanted > old {
+        if request.syscall == .brk, let old = request.start, case let wanted = input.failure.args[0], wanted > old {
             let newBreak = Page.roundUp(wanted, to: Page.size)
             // The first area above the old break that the new break (plus a guard page) reaches.
             guard let next = view.areas.first(where: { $0.start >= old && $0.start < newBreak + Page.size }) else {
@@ -73,7 +73,7 @@ public struct AddressSpaceRule: CauseRule {
                 fix: [FixCommand(.alternative, "the allocator falls back to mmap when brk is refused; "
                                  + "map the blocking area elsewhere (no MAP_FIXED just above the heap)")]))
         }
-        if request.syscall == "mremap", request.errno == ErrorNumber.ENOMEM, request.growth > 0,
+        if request.syscall == .mremap, request.errno == ErrorNumber.ENOMEM, request.growth > 0,
            request.flags & CallBits.mremapMayMove == 0, let start = request.start, let end = request.end {
             guard view.area(containing: start) != nil else { return nil }
             let grownEnd = Page.end(end, Page.roundUp(request.growth, to: Page.size))

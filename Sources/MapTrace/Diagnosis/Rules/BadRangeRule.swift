@@ -4,14 +4,14 @@ public struct BadRangeRule: CauseRule {
     public let cause = Cause.badRange
     public init() {}
 
-    static let rangeCalls: Set<String> = ["mprotect", "madvise", "mlock", "mlock2", "munlock", "mremap"]
+    static let rangeCalls: Set<Syscall> = [.mprotect, .madvise, .mlock, .mlock2, .munlock, .mremap]
 
     public func evaluate(_ input: RuleInput) -> Verdict {
         let request = input.request
-        guard Self.rangeCalls.contains(request.syscall), let start = request.start, let end = request.end else {
-            return .notApplicable("\(request.syscall) names no existing range")
+        guard request.isCall(in: Self.rangeCalls), let start = request.start, let end = request.end else {
+            return .notApplicable("\(request.name) names no existing range")
         }
-        let expected = request.syscall == "mremap" ? ErrorNumber.EFAULT : ErrorNumber.ENOMEM
+        let expected = request.syscall == .mremap ? ErrorNumber.EFAULT : ErrorNumber.ENOMEM
         guard request.errno == expected else {
             return .notApplicable("an unmapped range gives \(ErrorNumber.name(expected)), not \(ErrorNumber.name(request.errno))")
         }
@@ -21,7 +21,7 @@ public struct BadRangeRule: CauseRule {
             covered = Swift.max(covered, area.end)
         }
         guard covered < end else {
-            if request.syscall.hasPrefix("mlock"),
+            if request.isCall(in: [.mlock, .mlock2, .mlockall]),
                let none = view.areas(overlapping: start, end).first(where: { $0.prot & 0x7 == 0 }) {
                 // mm/gup.c populate_vma_page_range faults pages in without FOLL_FORCE for a
                 // PROT_NONE area, so __get_user_pages refuses it with EFAULT, which
@@ -30,7 +30,7 @@ public struct BadRangeRule: CauseRule {
                     cause: cause, certainty: .confirmed,
                     values: [EvidenceValue("prot_none_at", Quantity.int(none.start)),
                              EvidenceValue("length", Quantity.int(end - start))],
-                    sentence: "\(request.syscall) of a PROT_NONE area at 0x\(String(none.start, radix: 16)): its pages cannot be "
+                    sentence: "\(request.name) of a PROT_NONE area at 0x\(String(none.start, radix: 16)): its pages cannot be "
                         + "faulted in to be locked (mm/gup.c populate_vma_page_range; EFAULT reported as ENOMEM)",
                     details: ["the range is mapped and RLIMIT_MEMLOCK was not the refusal; the area is left VM_LOCKED"],
                     fix: [FixCommand(.alternative, "mprotect the range readable before mlock, or lock only the accessible part")]))

@@ -10,9 +10,9 @@ public struct HugepageAlignmentRule: CauseRule {
     public init() {}
 
     public func evaluate(_ input: RuleInput) -> Verdict {
-        let call = input.call
+        let call = input.failure
         let request = input.request
-        let expected = call.syscall == "memfd_create" ? ErrorNumber.ENODEV : ErrorNumber.EINVAL
+        let expected = call.syscall == .memfd_create ? ErrorNumber.ENODEV : ErrorNumber.EINVAL
         guard call.errno == expected else {
             return .notApplicable("alignment errors give \(ErrorNumber.name(expected)), not \(ErrorNumber.name(call.errno))")
         }
@@ -24,10 +24,10 @@ public struct HugepageAlignmentRule: CauseRule {
                             fix: "use one of the sizes in /sys/kernel/mm/hugepages (\(sizes))")
         }
         guard let pageSize = Self.hugePageSize(input) else { return .notApplicable("no hugetlb memory involved") }
-        let a = call.args + Array(repeating: 0, count: Swift.max(0, 6 - call.args.count))
+        let a = call.args
         let size = Quantity.bytes(pageSize)
         switch call.syscall {
-        case "mmap":
+        case .mmap?:
             if a[1] > UInt64.max - (pageSize - 1) {
                 // mm/mmap.c ksys_mmap_pgoff rounds a MAP_HUGETLB length up to the huge page; past
                 // 2^64 it wraps to 0, and do_mmap refuses a zero length with EINVAL.
@@ -50,14 +50,14 @@ public struct HugepageAlignmentRule: CauseRule {
                 return exceeded("MAP_HUGETLB with an fd that is not on hugetlbfs (\(call.path ?? "?"))",
                                 values: [], fix: "drop MAP_HUGETLB, or map a file on a hugetlbfs mount")
             }
-        case "munmap", "mprotect", "madvise", "mlock", "mlock2", "munlock":
-            if a[0] % pageSize != 0 || (call.syscall == "munmap" && a[1] % pageSize != 0) {
+        case .munmap?, .mprotect?, .madvise?, .mlock?, .mlock2?, .munlock?:
+            if a[0] % pageSize != 0 || (call.syscall == .munmap && a[1] % pageSize != 0) {
                 return exceeded("the range 0x\(String(a[0], radix: 16)) + \(a[1]) cuts into a \(size) huge page",
                                 values: [EvidenceValue("address", Quantity.int(a[0])), EvidenceValue("length", Quantity.int(a[1])),
                                          EvidenceValue("page_size", Quantity.int(pageSize))],
                                 fix: "use \(size)-aligned addresses and lengths on hugetlb memory")
             }
-        case "mremap":
+        case .mremap?:
             if a[2] > a[1] {
                 return exceeded("a hugetlb area cannot grow with mremap (\(a[1]) → \(a[2]) bytes)", values: [],
                                 fix: "map a new, larger area instead of growing this one")
@@ -66,14 +66,14 @@ public struct HugepageAlignmentRule: CauseRule {
             break
         }
         switch call.syscall {
-        case "mmap":
+        case .mmap?:
             return .within("offset\(request.fixed ? ", MAP_FIXED address" : "") and length fit the \(size) page")
-        case "munmap", "mprotect", "madvise", "mlock", "mlock2", "munlock":
-            return .within("address\(call.syscall == "munmap" ? " and length" : "") aligned to the \(size) page")
-        case "mremap":
+        case .munmap?, .mprotect?, .madvise?, .mlock?, .mlock2?, .munlock?:
+            return .within("address\(call.syscall == .munmap ? " and length" : "") aligned to the \(size) page")
+        case .mremap?:
             return .within("the hugetlb area does not grow")
         default:
-            return .notApplicable("\(call.syscall) has no huge page alignment to check")
+            return .notApplicable("\(call.name) has no huge page alignment to check")
         }
     }
 
@@ -85,16 +85,16 @@ public struct HugepageAlignmentRule: CauseRule {
     /// Whether the call's flags ask for hugetlb memory (so its size bits count).
     static func asksForHugetlb(_ request: MemoryRequest) -> Bool {
         switch request.syscall {
-        case "mmap": request.flags & CallBits.mapHugetlb != 0
-        case "shmget": request.flags & CallBits.shmHugetlb != 0
-        case "memfd_create": request.flags & CallBits.mfdHugetlb != 0
+        case .mmap?: request.flags & CallBits.mapHugetlb != 0
+        case .shmget?: request.flags & CallBits.shmHugetlb != 0
+        case .memfd_create?: request.flags & CallBits.mfdHugetlb != 0
         default: false
         }
     }
 
     /// The huge page size the call deals with: its own, or the hugetlb area at its address.
     static func hugePageSize(_ input: RuleInput) -> UInt64? {
-        if let size = input.call.hugetlbPageSize { return size }
+        if let size = input.failure.pageSize { return size }
         guard let start = input.request.start else { return nil }
         return input.process?.addressSpace.area(containing: start)?.hugePageSize
     }

@@ -37,7 +37,7 @@ public struct HugepageNodeRule: CauseRule {
             values: [EvidenceValue("free_on_allowed_nodes", allowedFree), EvidenceValue("free_hugepages", pool.free),
                      EvidenceValue("needed_pages", target.needed)],
             sentence: "\(target.size) huge pages on allowed nodes [\(nodes)] are too few: \(allowedFree) free there, "
-                + "\(pool.free) in the system, this \(input.request.syscall) needed \(target.needed)",
+                + "\(pool.free) in the system, this \(input.request.name) needed \(target.needed)",
             details: ["Mems_allowed_list \(process.memsAllowed.map(String.init).joined(separator: ",")); "
                 + "an mbind/set_mempolicy binding is not visible here"],
             fix: fix))

@@ -34,7 +34,7 @@ public struct HugepagePoolRule: CauseRule {
                      EvidenceValue("nr_hugepages", pool.total), EvidenceValue("needed_pages", needed),
                      EvidenceValue("page_size", Quantity.int(pool.pageSize))],
             sentence: "\(target.size) huge pages [\(pool.total)] are too few: \(pool.free) free − \(pool.reserved) "
-                + "reserved = \(pool.unreserved) available, this \(input.request.syscall) needed \(needed)",
+                + "reserved = \(pool.unreserved) available, this \(input.request.name) needed \(needed)",
             details: details,
             fix: Self.fix(pool: pool, deficit: needed - pool.unreserved, snapshot: input.snapshot,
                           run: Self.runDeficit(input, pool: pool, callDeficit: needed - pool.unreserved))))

@@ -63,7 +63,7 @@ public struct HugetlbCgroupRule: CauseRule {
                      EvidenceValue("needed_bytes", Quantity.int(bytes))],
             sentence: "cgroup \(breach.level.path) hugetlb.\(size).\(breach.file) [\(Quantity.bytes(breach.limit))] is too low: "
                 + "\(Quantity.bytes(breach.charged)) charged + \(Quantity.bytes(bytes)) for this "
-                + "\(atFault ? "fault" : request.syscall) exceeds it",
+                + "\(atFault ? "fault" : request.name) exceeds it",
             details: details,
             fix: Self.fix(input, breach: breach, file: file, unlimited: unlimited, pageSize: pageSize, bytes: bytes)))
     }

@@ -20,11 +20,11 @@ struct HugetlbTarget {
         guard request.isHugetlb, !request.isSignal else { return nil }
         pageSize = request.pageSize
         pool = input.snapshot.pool(pageSize: pageSize)
-        mount = input.call.path.flatMap { input.snapshot.mount(containing: $0) }
-        let file = input.snapshot.callFile.flatMap { $0.path == input.call.path ? $0 : nil }
+        mount = input.failure.path.flatMap { input.snapshot.mount(containing: $0) }
+        let file = input.snapshot.callFile.flatMap { $0.path == input.failure.path ? $0 : nil }
         heldByFile = request.isShared ? Int((file?.allocatedBytes ?? 0) / pageSize) : 0
         needed = Swift.max(0, Swift.max(1, request.hugePages) - heldByFile)
-        reserves = (request.syscall == "mmap" || request.syscall == "shmget") && !request.noReserve
+        reserves = (request.syscall == .mmap || request.syscall == .shmget) && !request.noReserve
     }
 
     var size: String { Quantity.bytes(pageSize) }
@@ -42,7 +42,7 @@ struct HugetlbTarget {
         if !target.reserves {
             return .notApplicable(input.request.noReserve
                 ? "no reservation (NORESERVE): a shortage shows as SIGBUS at the first touch"
-                : "\(input.request.syscall) makes no reservation")
+                : "\(input.request.name) makes no reservation")
         }
         if input.request.errno != ErrorNumber.ENOMEM {
             return .notApplicable("a reservation failure gives ENOMEM, not \(ErrorNumber.name(input.request.errno))")

@@ -5,11 +5,11 @@ public struct HugetlbfsInodesRule: CauseRule {
     public let cause = Cause.hugetlbfsInodes
     public init() {}
 
-    static let creatingCalls: Set<String> = ["open", "openat", "openat2", "creat", "mkdir", "mkdirat"]
+    static let creatingCalls: Set<Syscall> = [.open, .openat, .openat2, .creat]
 
     public func evaluate(_ input: RuleInput) -> Verdict {
-        let call = input.call
-        guard Self.creatingCalls.contains(call.syscall) else { return .notApplicable("\(call.syscall) creates no inode") }
+        let call = input.failure
+        guard call.isCall(in: Self.creatingCalls) else { return .notApplicable("\(call.name) creates no inode") }
         guard call.errno == ErrorNumber.ENOSPC else {
             return .notApplicable("an inode limit gives ENOSPC, not \(ErrorNumber.name(call.errno))")
         }
@@ -38,7 +38,7 @@ public struct HugetlbfsInodesRule: CauseRule {
             values: [EvidenceValue("inodes_used", used), EvidenceValue("nr_inodes", limit)],
             sentence: "hugetlbfs nr_inodes= on \(mount.mountPoint) [\(limit)] is too low: \(used) inodes in use "
                 + "(\(plural(mount.fileCount, "file")), \(mount.directoryCount == 1 ? "1 directory" : "\(mount.directoryCount) directories") and the root), "
-                + "\(call.syscall) needed one more",
+                + "\(call.name) needed one more",
             details: used >= limit ? [] : ["the count read afterwards is below the limit: files were removed meanwhile"],
             fix: [
                 FixCommand(.runtime, "umount \(mount.mountPoint) && mount -t hugetlbfs -o \(options) nodev \(mount.mountPoint)",

@@ -7,7 +7,7 @@ public struct HugetlbfsSizeRule: CauseRule {
 
     public func evaluate(_ input: RuleInput) -> Verdict {
         let request = input.request
-        let isFallocate = request.syscall == "fallocate" && request.errno == ErrorNumber.ENOSPC
+        let isFallocate = request.syscall == .fallocate && request.errno == ErrorNumber.ENOSPC
         if !isFallocate, let skip = HugetlbTarget.notReserving(input) { return skip }
         guard let target = HugetlbTarget(input) else { return .notApplicable("not hugetlb memory") }
         guard let mount = target.mount else {
@@ -29,7 +29,7 @@ public struct HugetlbfsSizeRule: CauseRule {
             values: [EvidenceValue("size_pages", Int(statfs.blocks)), EvidenceValue("free_pages", Int(statfs.blocksFree)),
                      EvidenceValue("needed_pages", target.needed)],
             sentence: "hugetlbfs size= on \(mount.mountPoint) [\(Quantity.bytes(limit)), \(statfs.blocks) pages] is too small: "
-                + "\(statfs.blocksFree) free, this \(request.syscall) needed \(target.needed)",
+                + "\(statfs.blocksFree) free, this \(request.name) needed \(target.needed)",
             details: details,
             fix: Self.fix(mount: mount, statfs: statfs, deficit: target.needed - Int(statfs.blocksFree),
                           run: Self.runSize(input, statfs: statfs, pageSize: target.pageSize))))

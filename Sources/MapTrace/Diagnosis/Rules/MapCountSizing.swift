@@ -33,7 +33,7 @@ struct MapCountSizing {
         askedMiB = demand.memoryMiB
         // This call needs the count to be below `failsAt`: raise the limit by what it lacked.
         let forThisCall = max + (count - failsAt) + 1
-        let size = context.hugetlbPageSize ?? input.call.hugetlbPageSize
+        let size = context.hugetlbPageSize ?? input.failure.pageSize
         pageSize = size
         let onePagePerMapping = context.hugetlbMappings > 0
             && context.hugetlbBytesMapped <= UInt64(context.hugetlbMappings) * (size ?? 0)

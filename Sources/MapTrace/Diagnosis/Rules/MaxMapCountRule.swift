@@ -28,10 +28,10 @@ public struct MaxMapCountRule: CauseRule {
             return .notApplicable("map count or vm.max_map_count not read")
         }
         guard let threshold = Self.threshold(request, max: max, view: process.addressSpace) else {
-            return .notApplicable("\(request.syscall) adds no memory map area")
+            return .notApplicable("\(request.name) adds no memory map area")
         }
-        let expected = request.syscall == "madvise" ? ErrorNumber.EAGAIN : ErrorNumber.ENOMEM
-        guard request.errno == expected || request.syscall == "brk" else {
+        let expected = request.syscall == .madvise ? ErrorNumber.EAGAIN : ErrorNumber.ENOMEM
+        guard request.errno == expected || request.syscall == .brk else {
             return .notApplicable("this limit gives \(ErrorNumber.name(expected)), not \(ErrorNumber.name(request.errno))")
         }
         let count = process.mapCount
@@ -40,7 +40,7 @@ public struct MaxMapCountRule: CauseRule {
         if let bounds = process.mapCountBounds {
             // a count rebuilt from a log: rule out only what its upper bound keeps below the limit
             if let high = bounds.high, high < threshold.failsAt {
-                return .within("\(bounds.low)–\(high) areas, \(request.syscall) fails from \(threshold.failsAt) (vm.max_map_count \(max))")
+                return .within("\(bounds.low)–\(high) areas, \(request.name) fails from \(threshold.failsAt) (vm.max_map_count \(max))")
             }
             if bounds.low < threshold.failsAt {
                 certainty = bounds.high == nil ? .possible : .likely
@@ -48,7 +48,7 @@ public struct MaxMapCountRule: CauseRule {
                     ?? "\(count) areas seen, and the log cannot bound the unseen ones: the limit \(max) may have been reached"
             }
         } else if count < threshold.failsAt {
-            return .within("\(count) areas, \(request.syscall) fails from \(threshold.failsAt) (vm.max_map_count \(max))")
+            return .within("\(count) areas, \(request.name) fails from \(threshold.failsAt) (vm.max_map_count \(max))")
         }
         let setting = input.snapshot.sysctlFile(for: "vm.max_map_count")
         let setByFile = setting.flatMap { Int($0.value) == max ? $0 : nil }
@@ -66,7 +66,7 @@ public struct MaxMapCountRule: CauseRule {
             values: [EvidenceValue("map_count", count), EvidenceValue("max_map_count", max)]
                 + sizing.values,
             sentence: "vm.max_map_count [\(max)] is too low: the process had \(count) memory map areas "
-                + "and this \(request.syscall) \(threshold.need)",
+                + "and this \(request.name) \(threshold.need)",
             details: details,
             fix: sizing.fix(setBy: setByFile),
             setBy: setByFile.map { "\($0.file):\($0.line)" }))
@@ -74,15 +74,15 @@ public struct MaxMapCountRule: CauseRule {
 
     static func threshold(_ request: MemoryRequest, max: Int, view: AddressSpaceView) -> Threshold? {
         switch request.syscall {
-        case "mmap":
+        case .mmap?:
             if let splits = splitCount(request, view: view, holeOnly: true), splits > 0 {
                 return Threshold(failsAt: max, need: "would split an area in two (a split needs the count below the limit)",
                                  shown: true)
             }
             return Threshold(failsAt: max + 1, need: "needed one more", shown: true)
-        case "brk", "shmat":
+        case .brk?, .shmat?:
             return Threshold(failsAt: max + 1, need: "needed one more", shown: true)
-        case "munmap":
+        case .munmap?:
             guard let splits = splitCount(request, view: view, holeOnly: true) else {
                 return Threshold(failsAt: max, need: "may punch a hole, which needs the count below the limit",
                                  shown: false)
@@ -91,7 +91,7 @@ public struct MaxMapCountRule: CauseRule {
                 ? Threshold(failsAt: max, need: "punches a hole in one area (a split needs the count below the limit)",
                             shown: true)
                 : nil
-        case "mprotect", "madvise", "mlock", "mlock2", "munlock":
+        case .mprotect?, .madvise?, .mlock?, .mlock2?, .munlock?:
             guard let splits = splitCount(request, view: view, holeOnly: false) else {
                 return Threshold(failsAt: max, need: "may split an area, which needs the count below the limit",
                                  shown: false)
@@ -103,7 +103,7 @@ public struct MaxMapCountRule: CauseRule {
                             need: "splits \(splits == 1 ? "an area" : "areas at both ends") (\(splits) more needed, "
                                 + "each split needs the count below the limit)", shown: true)
                 : nil
-        case "mremap":
+        case .mremap?:
             let fixed = request.flags & CallBits.mremapFixed != 0
             if fixed {
                 return Threshold(failsAt: max - 5, need: "moves with MREMAP_FIXED (needs the count below limit − 5)",

@@ -37,9 +37,9 @@ public struct OvercommitRule: CauseRule {
         let shmemAnon = request.isShared && request.isAnonymous
         guard let growth = shmemAnon ? request.growth : RlimitDataRule.dataGrowth(request, view: process.addressSpace),
               growth > 0 else {
-            return .notApplicable("\(request.syscall) charges nothing to overcommit")
+            return .notApplicable("\(request.name) charges nothing to overcommit")
         }
-        guard request.errno == ErrorNumber.ENOMEM || request.syscall == "brk" else {
+        guard request.errno == ErrorNumber.ENOMEM || request.syscall == .brk else {
             return .notApplicable("overcommit gives ENOMEM, not \(ErrorNumber.name(request.errno))")
         }
         guard let state = input.snapshot.overcommit else { return .notApplicable("overcommit settings not read") }

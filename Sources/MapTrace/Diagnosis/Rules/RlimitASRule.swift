@@ -5,17 +5,17 @@ public struct RlimitASRule: CauseRule {
     public let cause = Cause.rlimitAS
     public init() {}
 
-    static let growingCalls: Set<String> = ["mmap", "mremap", "brk", "shmat"]
+    static let growingCalls: Set<Syscall> = [.mmap, .mremap, .brk, .shmat]
 
     public func evaluate(_ input: RuleInput) -> Verdict {
         let request = input.request
         if request.endPastUserSpace != nil {
             return .notApplicable("the range reaches past the top of user space: refused before this limit is counted")
         }
-        guard Self.growingCalls.contains(request.syscall) else {
-            return .notApplicable("\(request.syscall) adds no address space")
+        guard request.isCall(in: Self.growingCalls) else {
+            return .notApplicable("\(request.name) adds no address space")
         }
-        guard request.errno == ErrorNumber.ENOMEM || request.syscall == "brk" else {
+        guard request.errno == ErrorNumber.ENOMEM || request.syscall == .brk else {
             return .notApplicable("this limit gives ENOMEM, not \(ErrorNumber.name(request.errno))")
         }
         guard let process = input.process, let limit = process.addressSpaceLimit else {
@@ -32,7 +32,7 @@ public struct RlimitASRule: CauseRule {
             values: [EvidenceValue("vm_size", Quantity.int(process.vmSize)), EvidenceValue("request", Quantity.int(growth)),
                      EvidenceValue("rlimit_as", Quantity.int(soft))],
             sentence: "RLIMIT_AS [\(Quantity.bytes(soft))] is too low: VmSize \(Quantity.bytes(process.vmSize)) + "
-                + "\(Quantity.bytes(growth)) for this \(request.syscall) = \(Quantity.bytes(total))",
+                + "\(Quantity.bytes(growth)) for this \(request.name) = \(Quantity.bytes(total))",
             fix: RlimitFix.commands(process: process, limit: limit, prlimit: "as", ulimit: "-v",
                                     systemd: "LimitAS", limitsConf: "as", needed: total)))
     }

@@ -12,9 +12,9 @@ public struct RlimitDataRule: CauseRule {
         }
         guard let process = input.process else { return .notApplicable("process not read") }
         guard let growth = Self.dataGrowth(request, view: process.addressSpace) else {
-            return .notApplicable("\(request.syscall) adds no private writable memory")
+            return .notApplicable("\(request.name) adds no private writable memory")
         }
-        guard request.errno == ErrorNumber.ENOMEM || request.syscall == "brk" else {
+        guard request.errno == ErrorNumber.ENOMEM || request.syscall == .brk else {
             return .notApplicable("this limit gives ENOMEM, not \(ErrorNumber.name(request.errno))")
         }
         guard let limit = process.dataLimit else { return .notApplicable("/proc/PID/limits not read") }
@@ -38,16 +38,16 @@ public struct RlimitDataRule: CauseRule {
     /// Bytes of private writable memory the call adds, or nil when it adds none.
     static func dataGrowth(_ request: MemoryRequest, view: AddressSpaceView) -> UInt64? {
         switch request.syscall {
-        case "mmap":
+        case .mmap?:
             guard request.isPrivate, request.writable else { return nil }
             return request.growth - Swift.min(request.growth, request.replacedBytes(in: view))
-        case "brk":
+        case .brk?:
             return request.growth
-        case "mremap":
+        case .mremap?:
             guard request.growth > 0, let start = request.start, let area = view.area(containing: start),
                   !area.shared, area.prot & 2 != 0 else { return nil }
             return request.growth
-        case "mprotect":
+        case .mprotect?:
             // Making a private read-only range writable turns it into data (mm/mprotect.c mprotect_fixup).
             guard request.writable, let start = request.start, let end = request.end else { return nil }
             let bytes = view.areas(overlapping: start, end).filter { !$0.shared && $0.prot & 2 == 0 }

@@ -9,7 +9,7 @@ public struct RlimitMemlockRule: CauseRule {
     public func evaluate(_ input: RuleInput) -> Verdict {
         let request = input.request
         guard let expected = Self.expectedError(request) else {
-            return .notApplicable("\(request.syscall) locks no memory")
+            return .notApplicable("\(request.name) locks no memory")
         }
         let errno = request.errno
         guard errno == expected || errno == ErrorNumber.EPERM else {
@@ -31,12 +31,12 @@ public struct RlimitMemlockRule: CauseRule {
                 sentence: "RLIMIT_MEMLOCK [0] and no CAP_IPC_LOCK: the process may lock nothing", fix: fix(request.growth)))
         }
         // mlockall(MCL_CURRENT) compares all of VmSize; the others add their length to VmLck.
-        let isMlockall = request.syscall == "mlockall"
+        let isMlockall = request.syscall == .mlockall
         let base = isMlockall ? process.vmSize : process.vmLocked
         let length = isMlockall ? 0 : request.growth
         let total = base + length
         // An EAGAIN mmap without MAP_LOCKED locks because of an earlier mlockall(MCL_FUTURE).
-        let implicit = request.syscall == "mmap" && !request.locked
+        let implicit = request.syscall == .mmap && !request.locked
         guard total > soft || (implicit && errno == ErrorNumber.EAGAIN) else {
             return .within("\(isMlockall ? "VmSize" : "VmLck") \(Quantity.bytes(base)) + \(Quantity.bytes(length)) "
                            + "≤ \(Quantity.bytes(soft))")
@@ -54,10 +54,10 @@ public struct RlimitMemlockRule: CauseRule {
     }
 
     /// The errno the limit produces for this call, or nil when the call locks nothing.
-    static func expectedError(_ request: MemoryRequest) -> Int32? {
+    static func expectedError(_ request: MemoryRequest) -> Errno? {
         switch request.syscall {
-        case "mmap", "mremap", "brk": ErrorNumber.EAGAIN
-        case "mlock", "mlock2", "mlockall": ErrorNumber.ENOMEM
+        case .mmap?, .mremap?, .brk?: ErrorNumber.EAGAIN
+        case .mlock?, .mlock2?, .mlockall?: ErrorNumber.ENOMEM
         default: nil
         }
     }

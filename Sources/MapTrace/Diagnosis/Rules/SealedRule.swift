@@ -4,12 +4,12 @@ public struct SealedRule: CauseRule {
     public let cause = Cause.sealed
     public init() {}
 
-    static let modifyingCalls: Set<String> = ["munmap", "mprotect", "mremap", "madvise", "mmap"]
+    static let modifyingCalls: Set<Syscall> = [.munmap, .mprotect, .mremap, .madvise, .mmap]
 
     public func evaluate(_ input: RuleInput) -> Verdict {
         let request = input.request
-        guard Self.modifyingCalls.contains(request.syscall), request.start != nil else {
-            return .notApplicable("\(request.syscall) modifies no existing area")
+        guard request.isCall(in: Self.modifyingCalls), request.start != nil else {
+            return .notApplicable("\(request.name) modifies no existing area")
         }
         guard request.errno == ErrorNumber.EPERM else {
             return .notApplicable("sealing gives EPERM, not \(ErrorNumber.name(request.errno))")
@@ -18,7 +18,7 @@ public struct SealedRule: CauseRule {
         guard flags.contains("sl") else { return .within("the area is not sealed (no \"sl\" in VmFlags)") }
         return .exceeded(Finding(
             cause: cause, certainty: .confirmed, values: [],
-            sentence: "the area is sealed (mseal): \(request.syscall) may not change it",
+            sentence: "the area is sealed (mseal): \(request.name) may not change it",
             fix: [FixCommand(.alternative, "the program sealed this mapping; leave it as it is")]))
     }
 }

@@ -9,10 +9,10 @@ public struct ShmHugetlbRule: CauseRule {
 
     public func evaluate(_ input: RuleInput) -> Verdict {
         let request = input.request
-        guard request.syscall == "shmget" else { return .notApplicable("not shmget") }
+        guard request.syscall == .shmget else { return .notApplicable("not shmget") }
         guard let shm = input.snapshot.shm else { return .notApplicable("shm limits not read") }
         let hugetlb = request.flags & CallBits.shmHugetlb != 0
-        let size = input.call.args.count > 1 ? input.call.args[1] : 0
+        let size = input.failure.args[1]
         switch request.errno {
         case ErrorNumber.EPERM where hugetlb:
             guard let process = input.process else { return .notApplicable("process not read") }

@@ -4,7 +4,7 @@ import Glibc
 
 /// What /proc/PID says about one process.
 enum ProcessReader {
-    static func read(pid: Int32, call: FailedCall?, mounts: [HugetlbfsMount],
+    static func read(pid: Int32, failure: Failure?, mounts: [HugetlbfsMount],
                      defaultHugePageSize: UInt64?) -> ProcessState? {
         guard let statusText = ProcText.read("/proc/\(pid)/status") else { return nil }
         let status = ProcText.fields(statusText)
@@ -16,11 +16,11 @@ enum ProcessReader {
         // Gid: real, effective, saved, filesystem; in_group_p tests fsgid and the supplementary groups.
         let gidFields = (status["Gid"] ?? "").split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { Int($0) }
         let groups = (status["Groups"] ?? "").split(separator: " ").compactMap { Int($0) }
-        let focus = call.map(MemoryRequest.focusRanges(of:)) ?? []
+        let focus = failure.map(MemoryRequest.focusRanges(of:)) ?? []
         var view = AddressSpaceLayout.view(of: areas, around: focus)
         // smaps is about twenty times larger than maps: read it only where its flags decide
         // (a SIGBUS needs "nr", an EPERM "sl").
-        if let call, call.syscall == "SIGBUS" || call.errno == ErrorNumber.EPERM,
+        if let failure, failure.isFault || failure.errno == ErrorNumber.EPERM,
            let address = focus.first?.start, let area = view.area(containing: address) {
             view.focusFlags = SmapsFlags.read(pid: pid, areaStart: area.start)
             if let path = area.path, path.hasPrefix("/") {

@@ -8,19 +8,19 @@ extension Snapshot {
                              "vm.hugetlb_shm_group", "kernel.shmmax"]
 
     /// Reads everything about process `pid` and the system, once. Call it while the process is
-    /// held in a ptrace stop; with `call`, the areas around the call's range (or SIGBUS address)
-    /// are kept, and that area's smaps flags read. Files that cannot be read are left absent.
-    public static func read(pid: Int32, call: FailedCall? = nil) -> Snapshot {
+    /// held in a ptrace stop; with `failure`, the areas around the call's range (or the fault's
+    /// address) are kept, and that area's smaps flags read. Files that cannot be read are left absent.
+    public static func read(pid: Int32, failure: Failure? = nil) -> Snapshot {
         var snapshot = readSystem(cgroupOf: pid)
-        snapshot.process = ProcessReader.read(pid: pid, call: call, mounts: snapshot.mounts.map(\.mount),
+        snapshot.process = ProcessReader.read(pid: pid, failure: failure, mounts: snapshot.mounts.map(\.mount),
                                               defaultHugePageSize: snapshot.defaultHugePageSize)
         // The traced process's open files are in use, not stale, even before it maps them
         // (the file of the failing mmap itself is open and unmapped).
         if !snapshot.staleFiles.isEmpty {
-            let open = openPaths(pid: pid).union(call?.path.map { [$0] } ?? [])
+            let open = openPaths(pid: pid).union(failure?.path.map { [$0] } ?? [])
             snapshot.staleFiles.removeAll { open.contains($0.path) }
         }
-        if let path = call?.path, snapshot.mount(containing: path) != nil {
+        if let path = failure?.path, snapshot.mount(containing: path) != nil {
             var info = stat()
             if stat(path, &info) == 0 {
                 snapshot.callFile = FileUsage(path: path, size: UInt64(info.st_size),
