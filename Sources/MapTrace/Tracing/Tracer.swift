@@ -96,13 +96,10 @@ public final class Tracer {
     /// process's, 128+N when signal N killed it.
     public func run() -> Int32 {
         var status: Int32 = 0
+        // pinned, the tracee runs on maptrace's CPU: polling would only take that CPU from it
+        var waiter = StopWaiter(polls: options.pinTracee || sysconf(Int32(_SC_NPROCESSORS_ONLN)) < 2 ? 0 : StopWaiter.defaultPolls)
         while !threads.isEmpty {
-            // A plain blocking wait. The stopping tracee wakes the tracer synchronously, and the
-            // scheduler then tends to run the tracer on the tracee's CPU, where a stop is cheapest.
-            // Polling waitpid(WNOHANG) for 20-50 µs before sleeping keeps the tracer on its own CPU
-            // instead: measured 35-40 % slower on the mmap loop and about 20 % on DPDK's init.
-            // Moving maptrace itself to the tracee's CPU (from /proc/PID/stat) cost more than it won.
-            let pid = waitpid(-1, &status, __WALL | __WNOTHREAD)
+            let pid = waiter.next(&status)
             if pid < 0 {
                 if errno == EINTR { handleOwnSignal(); continue }
                 break  // ECHILD: nobody left
