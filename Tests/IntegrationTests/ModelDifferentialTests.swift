@@ -70,19 +70,27 @@ struct ModelDifferentialTests {
         return outcome
     }
 
-    @Test("after every call of 100,000 random ones, maptrace's count is the kernel's", Fixture.privileged)
-    func randomCallsMatchKernel() throws {
+    /// The five processes of 20,000 calls both tests run: anonymous, file, shared and hugetlbfs
+    /// areas, a fork in the fifth; their outcomes added up.
+    func runFive(unlogged: String? = nil) throws -> Outcome {
         let stage = try HugetlbStage(pages: 16, options: "pagesize=2M")
         defer { stage.restore() }
         var total = Outcome()
-        // five processes of 20,000 calls: anonymous, file, shared and hugetlbfs areas, a fork
         for seed in 1...5 {
-            let outcome = try run(seed: seed, steps: 20_000, hugetlbfs: stage.mount.path, forkAt: seed == 5 ? 10_000 : nil)
+            let outcome = try run(seed: seed, steps: 20_000, hugetlbfs: stage.mount.path, forkAt: seed == 5 ? 10_000 : nil,
+                                  unlogged: unlogged)
             total.calls += outcome.calls
             total.mismatches += outcome.mismatches
             total.drifts += outcome.drifts
             total.queries += outcome.queries
+            total.takenAtEntry += outcome.takenAtEntry
         }
+        return total
+    }
+
+    @Test("after every call of 100,000 random ones, maptrace's count is the kernel's", Fixture.privileged)
+    func randomCallsMatchKernel() throws {
+        let total = try runFive()
         print("model differential: \(total.calls) calls, \(total.mismatches.count) mismatches, "
               + "\(total.queries) kernel queries, \(total.drifts) drift re-syncs")
         #expect(total.calls >= 100_000)
@@ -93,18 +101,8 @@ struct ModelDifferentialTests {
     @Test("munmaps nobody logs run without an exit stop, and the count after every other call is still the kernel's",
           Fixture.privileged)
     func unloggedMunmapsStayExact() throws {
-        let stage = try HugetlbStage(pages: 16, options: "pagesize=2M")
-        defer { stage.restore() }
-        var total = Outcome()
         // the same five processes as above: what differs is only that munmaps are not logged
-        for seed in 1...5 {
-            let outcome = try run(seed: seed, steps: 20_000, hugetlbfs: stage.mount.path, forkAt: seed == 5 ? 10_000 : nil,
-                                  unlogged: "munmap")
-            total.calls += outcome.calls
-            total.mismatches += outcome.mismatches
-            total.drifts += outcome.drifts
-            total.takenAtEntry += outcome.takenAtEntry
-        }
+        let total = try runFive(unlogged: "munmap")
         print("model differential, munmaps unlogged: \(total.calls) calls, \(total.mismatches.count) mismatches, "
               + "\(total.takenAtEntry) munmaps taken at entry, \(total.drifts) drift re-syncs")
         #expect(total.calls >= 80_000)

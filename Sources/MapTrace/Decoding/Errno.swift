@@ -2,8 +2,8 @@ import CMapTrace
 import Glibc
 
 /// A kernel error number with the name strace prints for it. In the log it is
-/// `{"name": "ENOMEM", "number": 12}`: the name for a reader, the number for a program.
-public struct Errno: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+/// `{"name": "ENOMEM", "number": 12}` (`NamedNumber`).
+public struct Errno: NamedNumber, Hashable, Sendable, CustomStringConvertible {
     public let rawValue: Int32
     public init(rawValue: Int32) { self.rawValue = rawValue }
 
@@ -24,23 +24,6 @@ public struct Errno: RawRepresentable, Hashable, Sendable, Codable, CustomString
         for n in Int32(1)...Int32(133) where mt_errname(n) != nil { table[errnoName(n)] = n }
         return table
     }()
-
-    private enum CodingKeys: String, CodingKey { case name, number }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(name, forKey: .name)
-        try c.encode(rawValue, forKey: .number)
-    }
-
-    /// The number decides; a name that disagrees with it is damage, not a second opinion.
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        rawValue = try c.decode(Int32.self, forKey: .number)
-        guard try c.decode(String.self, forKey: .name) == name else {
-            throw DecodingError.dataCorruptedError(forKey: .name, in: c, debugDescription: "name and number disagree")
-        }
-    }
 
     public static let noMemory = Errno(rawValue: ENOMEM)
     public static let again = Errno(rawValue: EAGAIN)

@@ -2,7 +2,7 @@ import Glibc
 
 /// A signal number with the name strace prints for it. In the log it has errno's shape:
 /// `{"name": "SIGBUS", "number": 7}`.
-public struct Signal: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+public struct Signal: NamedNumber, Hashable, Sendable, CustomStringConvertible {
     public let rawValue: Int32
     public init(rawValue: Int32) { self.rawValue = rawValue }
 
@@ -17,20 +17,4 @@ public struct Signal: RawRepresentable, Hashable, Sendable, Codable, CustomStrin
     }
 
     public static let bus = Signal(rawValue: SIGBUS)
-
-    private enum CodingKeys: String, CodingKey { case name, number }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(name, forKey: .name)
-        try c.encode(rawValue, forKey: .number)
-    }
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        rawValue = try c.decode(Int32.self, forKey: .number)
-        guard try c.decode(String.self, forKey: .name) == name else {
-            throw DecodingError.dataCorruptedError(forKey: .name, in: c, debugDescription: "name and number disagree")
-        }
-    }
 }
