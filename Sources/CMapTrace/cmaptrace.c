@@ -235,6 +235,15 @@ int mt_affinity_set(pid_t tid, const void *mask, size_t size) {
 
 int mt_current_cpu(void) { return sched_getcpu(); }
 
+pid_t mt_gettid(void) { return gettid(); }
+
+int mt_stop_pending(void) {
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    if (waitid(P_ALL, 0, &info, WEXITED | WSTOPPED | WNOHANG | WNOWAIT | __WALL) != 0) return 0;
+    return info.si_pid != 0;
+}
+
 int mt_statfs(const char *path, mt_fsinfo *out) {
     struct statfs fs;
     if (statfs(path, &fs) != 0) return -errno;

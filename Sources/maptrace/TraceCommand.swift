@@ -117,6 +117,7 @@ struct TraceCommand: ParsableCommand {
         options.onFailure = onFailure
         options.tracerCPU = cpu
         options.pinTracee = pinTracee
+        options.followStops = !tracing.noFollow
         options.injections = selection.injections
         options.stringLimit = strace.stringLimit
         options.stackTrace = strace.stackTrace

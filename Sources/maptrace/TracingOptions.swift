@@ -23,11 +23,14 @@ struct TracingOptions: ParsableArguments {
     @Option(name: .customLong("on-enomem"), help: ArgumentHelp("After the first failure: continue (let the process go on), kill it, or hold it frozen until Enter.", valueName: "action"))
     var onFailure: FailureAction = .continue
 
-    @Option(name: .customLong("cpu"), help: ArgumentHelp("Run maptrace itself on this online CPU (with --pin-tracee, the command too). The command's CPU mask is left alone.", valueName: "n"))
+    @Option(name: .customLong("cpu"), help: ArgumentHelp("Keep maptrace itself on this online CPU instead of following the threads that stop (with --pin-tracee, the command too). The command's CPU mask is left alone.", valueName: "n"))
     var cpu: Int32?
 
     @Flag(name: .customLong("pin-tracee"), help: "Pin the launched command, its threads and children to maptrace's CPU for the whole run, as taskset would: stops are cheaper, but the program sees a one-CPU affinity mask (sched_getaffinity) and may size itself differently.")
     var pinTracee = false
+
+    @Flag(name: .customLong("no-follow"), help: "Leave maptrace where the scheduler puts it, at normal priority. By default it moves itself to the CPU of the thread that stops and runs there as a SCHED_IDLE task, which halves the cost of a stop; the program's own CPU mask and policy are never changed.")
+    var noFollow = false
 
     @Flag(name: .customLong("no-status"), help: "No live status line on the terminal (it is drawn only while the traced program does not write to that terminal).")
     var noStatus = false

@@ -91,6 +91,11 @@ int mt_pin_cpu(pid_t tid, int cpu);
 int mt_affinity_get(pid_t tid, void *mask, size_t size);
 int mt_affinity_set(pid_t tid, const void *mask, size_t size);
 int mt_current_cpu(void);
+/* Whether a tracee of this process (any thread's) has a stop or exit waiting to be reaped,
+ * left in place (waitid WNOWAIT): siginfo_t's union does not import. */
+int mt_stop_pending(void);
+/* gettid(2) is GNU-only. */
+pid_t mt_gettid(void);
 
 #ifdef __cplusplus
 }

@@ -27,24 +27,30 @@ struct StopWaiter {
     /// MAPTRACE_POLLS overrides the number of polls (0: always sleep), for measuring.
     static let defaultPolls: Int = getenv("MAPTRACE_POLLS").flatMap { Int(String(cString: $0)) } ?? 400
 
+    /// Empty polls made by the last wait before its stop came; `polls + 1` when it slept.
+    private(set) var lastPolls = 0
+
     /// The next stop's pid, as waitpid returns it (-1 with errno set on an error).
     mutating func next(_ status: inout Int32) -> Int32 {
-        if resting > 0 {
-            resting -= 1
-        } else if polls > 0 {
-            for _ in 0..<polls {
-                let pid = waitpid(-1, &status, __WALL | __WNOTHREAD | WNOHANG)
-                if pid != 0 {
-                    misses = 0
-                    return pid
-                }
+        // resting, one poll still tells a stop already there from one waited for (Colocation)
+        let budget = resting > 0 ? min(polls, 1) : polls
+        if resting > 0 { resting -= 1 }
+        for i in 0..<budget {
+            let pid = waitpid(-1, &status, __WALL | __WNOTHREAD | WNOHANG)
+            if pid != 0 {
+                misses = 0
+                lastPolls = i
+                return pid
             }
+        }
+        if budget == polls && polls > 0 {
             misses += 1
             if misses >= 8 {
                 misses = 0
                 resting = 1024
             }
         }
+        lastPolls = polls + 1
         return waitpid(-1, &status, __WALL | __WNOTHREAD)
     }
 }

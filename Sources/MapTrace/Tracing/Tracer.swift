@@ -18,6 +18,9 @@ public struct TraceOptions: Sendable {
     /// Pin the launched command to maptrace's CPU for the whole run (--pin-tracee): faster
     /// stops, but the command sees a one-CPU mask. Off by default (see CPUPlacement).
     public var pinTracee = false
+    /// Let maptrace move itself to the CPU of the thread that stops, as a SCHED_IDLE task
+    /// (see Colocation). Off with --no-follow, --cpu and --pin-tracee.
+    public var followStops = true
     /// How often the model is compared with /proc/PID/maps, in seconds.
     public var resyncInterval: Double = 1.0
     /// `-e inject=` rules (see FaultInjection).
@@ -98,12 +101,15 @@ public final class Tracer {
         var status: Int32 = 0
         // pinned, the tracee runs on maptrace's CPU: polling would only take that CPU from it
         var waiter = StopWaiter(polls: options.pinTracee || sysconf(Int32(_SC_NPROCESSORS_ONLN)) < 2 ? 0 : StopWaiter.defaultPolls)
+        var colocation = options.followStops && !options.pinTracee && options.tracerCPU == nil ? Colocation.start() : nil
+        defer { colocation?.finish() }
         while !threads.isEmpty {
             let pid = waiter.next(&status)
             if pid < 0 {
                 if errno == EINTR { handleOwnSignal(); continue }
                 break  // ECHILD: nobody left
             }
+            colocation?.stopped(pid, polls: waiter.lastPolls)
             if mt_wifexited(status) != 0 || mt_wifsignaled(status) != 0 {
                 threadEnded(pid, status: status)
                 continue

@@ -15,6 +15,7 @@
 #include <sys/shm.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define HUGE_2M (2UL << 20)
@@ -140,7 +141,7 @@ static void print_mask(const char *who) {
     if (sched_getaffinity(0, sizeof set, &set) != 0) { printf("%s cpus ?\n", who); return; }
     printf("%s cpus %d:", who, CPU_COUNT(&set));
     for (int i = 0; i < CPU_SETSIZE; i++) if (CPU_ISSET(i, &set)) printf(" %d", i);
-    printf("\n");
+    printf(", policy %d\n", sched_getscheduler(0));
     fflush(stdout);
 }
 
@@ -162,6 +163,41 @@ static int scenario_affinity(void) {
     if (child == 0) { print_mask("child"); _exit(0); }
     int status = 0;
     waitpid(child, &status, 0);
+    return 0;
+}
+
+static volatile int spinning = 1;
+
+static void *spin_on(void *arg) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET((int)(long)arg, &set);
+    sched_setaffinity(0, sizeof set, &set);
+    while (spinning) {}
+    return NULL;
+}
+
+/* Every CPU busy with a spinning thread of this process while the main thread makes PAIRS
+ * mmap/munmap pairs: a tracer that only runs on idle CPU time would hold those calls up. */
+static int scenario_busy(long pairs) {
+    cpu_set_t set;
+    sched_getaffinity(0, sizeof set, &set);
+    pthread_t spinners[CPU_SETSIZE];
+    int count = 0;
+    for (long cpu = 0; cpu < CPU_SETSIZE; cpu++)
+        if (CPU_ISSET(cpu, &set)) pthread_create(&spinners[count++], NULL, spin_on, (void *)cpu);
+    struct timespec start, end;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (long i = 0; i < pairs; i++) {
+        void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) { perror("mmap"); return 1; }
+        munmap(p, 4096);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    spinning = 0;
+    for (int i = 0; i < count; i++) pthread_join(spinners[i], NULL);
+    printf("%ld pairs beside %d spinning threads in %ld ms\n", pairs, count,
+           (long)((end.tv_sec - start.tv_sec) * 1000 + (end.tv_nsec - start.tv_nsec) / 1000000));
     return 0;
 }
 
@@ -259,7 +295,7 @@ int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IONBF, 0);
     if (argc < 2) {
         fprintf(stderr, "usage: hugeprobe files DIR | until-fail DIR MAX | later DIR MAX SECONDS | anon N | bytes N [locked|noreserve] | "
-                        "segv | sigbus-handled | affinity | untraced | noreserve PAGES | shm BYTES | memfd PAGES | create DIR N\n");
+                        "segv | sigbus-handled | affinity | busy PAIRS | untraced | noreserve PAGES | shm BYTES | memfd PAGES | create DIR N\n");
         return 64;
     }
     const char *s = argv[1];
@@ -283,6 +319,7 @@ int main(int argc, char **argv) {
     if (!strcmp(s, "sigbus-handled")) return scenario_sigbus_handled();
     if (!strcmp(s, "noreserve") && argc > 2) return scenario_noreserve(atol(argv[2]));
     if (!strcmp(s, "affinity")) return scenario_affinity();
+    if (!strcmp(s, "busy") && argc > 2) return scenario_busy(atol(argv[2]));
     if (!strcmp(s, "untraced")) return scenario_untraced();
     if (!strcmp(s, "shm") && argc > 2) return scenario_shm(strtoul(argv[2], NULL, 0));
     if (!strcmp(s, "memfd") && argc > 2) return scenario_memfd(atol(argv[2]));

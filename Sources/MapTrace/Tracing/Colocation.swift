@@ -1,0 +1,95 @@
+import CMapTrace
+import Glibc
+
+/// Keeps maptrace on the CPU of the thread that stops, without touching the program's CPU mask.
+///
+/// Most of a ptrace stop's cost is two wake-ups across CPUs (tracee → tracer → tracee), and in a
+/// VM a wake-up of an idle CPU is dear. Sharing one CPU removes them, but pinning the program
+/// is visible to it (see CPUPlacement). So maptrace moves itself instead: it pins itself to the
+/// CPU the stopping thread last ran on, and runs there as a SCHED_IDLE task. The policy is what
+/// keeps the pair together: the scheduler counts a CPU that runs only SCHED_IDLE tasks as idle
+/// when it places a waking task, so a thread that maptrace resumes stays on maptrace's CPU
+/// instead of moving to the truly idle one, and it preempts maptrace at once. When the thread
+/// stops, maptrace (already runnable there) takes the CPU back without any wake-up.
+///
+/// A SCHED_IDLE task can starve behind busy ones (a dataplane's polling lcore on the same CPU),
+/// and a tracee in a stop would wait with it. `StarvationWatch` sees that and gives maptrace its
+/// normal policy and mask back for the rest of the run.
+///
+/// Measured on 100k mmap/munmap pairs, 2-vCPU VM, quiet: 9.2–9.9 s without, 4.4–4.6 s with;
+/// the DPDK 22.11 EAL init (1024 pages) 0.80 s → 0.62 s (untraced 0.38 s).
+struct Colocation {
+    /// Follow only a stop that was not waiting already: one found at once means maptrace and
+    /// the thread already share a CPU.
+    static let followAfterPolls = 8
+
+    private let watch: StarvationWatch
+    /// maptrace's own mask at the start, put back when the watch gives up on colocation.
+    private var ownMask: [UInt8]
+    /// The CPU maptrace is pinned to; -1: not pinned.
+    private var cpu: Int32 = -1
+    private(set) var moves = 0
+
+    /// Starts following, or nil when it cannot apply: one online CPU, or no right to leave
+    /// SCHED_IDLE again (neither CAP_SYS_NICE nor an RLIMIT_NICE that allows nice 0), which
+    /// the starvation watch needs.
+    static func start() -> Colocation? {
+        guard OnlineCPUs.read().count >= 2, canLeaveIdlePolicy() else { return nil }
+        var mask = [UInt8](repeating: 0, count: Int(MT_CPU_MASK_SIZE))
+        guard mt_affinity_get(0, &mask, mask.count) == 0 else { return nil }
+        var param = sched_param(sched_priority: 0)
+        // reset on fork: an `-o |CMD` shell or a thread maptrace starts later runs normally
+        guard sched_setscheduler(0, schedIdle | schedResetOnFork, &param) == 0 else { return nil }
+        guard let watch = StarvationWatch.start(tracer: mt_gettid()) else {
+            sched_setscheduler(0, SCHED_OTHER, &param)
+            return nil
+        }
+        return Colocation(watch: watch, ownMask: mask)
+    }
+
+    /// A stop arrived from `tid` after `polls` empty polls (more than the poll budget: the
+    /// wait slept). Moves maptrace to the thread's CPU when they were apart.
+    mutating func stopped(_ tid: Int32, polls: Int) {
+        watch.progress()
+        if watch.gaveUp {
+            if cpu >= 0 {
+                _ = mt_affinity_set(0, ownMask, ownMask.count)
+                cpu = -1
+            }
+            return
+        }
+        guard polls >= Colocation.followAfterPolls, let target = Colocation.lastCPU(of: tid), target != cpu else { return }
+        if mt_pin_cpu(0, target) == 0 {
+            cpu = target
+            moves += 1
+        }
+    }
+
+    /// Ends the watch; maptrace's policy and mask go back to what they were.
+    func finish() {
+        watch.stop()
+        var param = sched_param(sched_priority: 0)
+        sched_setscheduler(0, SCHED_OTHER, &param)
+        _ = ownMask.withUnsafeBufferPointer { mt_affinity_set(0, $0.baseAddress, $0.count) }
+    }
+
+    private static let schedIdle: Int32 = 5
+    private static let schedResetOnFork: Int32 = 0x4000_0000
+
+    private static func canLeaveIdlePolicy() -> Bool {
+        var limit = rlimit()
+        if getrlimit(__rlimit_resource_t(13) /* RLIMIT_NICE */, &limit) == 0, limit.rlim_cur >= 20 { return true }
+        // CapEff bit 23 is CAP_SYS_NICE
+        guard let text = ProcText.read("/proc/self/status"), let hex = ProcText.fields(text)["CapEff"],
+              let caps = UInt64(hex, radix: 16) else { return false }
+        return caps & (1 << 23) != 0
+    }
+
+    /// The CPU a thread last ran on: field 39 of /proc/TID/stat.
+    static func lastCPU(of tid: Int32) -> Int32? {
+        guard let text = ProcText.read("/proc/\(tid)/stat"), let paren = text.lastIndex(of: ")") else { return nil }
+        // the fields after the command's closing parenthesis start at field 3
+        let fields = text[text.index(after: paren)...].split(separator: " ")
+        return fields.count > 36 ? Int32(fields[36]) : nil
+    }
+}
