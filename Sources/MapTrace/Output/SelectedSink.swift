@@ -11,8 +11,8 @@ public final class SelectedSink: TraceSink {
 
     public func wants(touchesHugetlb: Bool, failed: Bool) -> Bool { inner.wants(touchesHugetlb: touchesHugetlb, failed: failed) }
 
-    public func wantsEvery(_ call: Syscall) -> Bool {
-        selection.showsSuccessful(call) && inner.wantsEvery(call)
+    public func needsExit(_ call: Syscall) -> Bool {
+        selection.showsSuccessful(call) && inner.needsExit(call)
     }
 
     public func handle(_ event: TraceEvent) {

@@ -8,7 +8,7 @@ public final class SinkGroup: TraceSink {
         sinks.contains { $0.wants(touchesHugetlb: touchesHugetlb, failed: failed) }
     }
 
-    public func wantsEvery(_ call: Syscall) -> Bool { sinks.contains { $0.wantsEvery(call) } }
+    public func needsExit(_ call: Syscall) -> Bool { sinks.contains { $0.needsExit(call) } }
 
     public func handle(_ event: TraceEvent) {
         for sink in sinks { sink.handle(event) }

@@ -42,8 +42,9 @@ public final class TextSink: TraceSink {
             && (options.all || options.selection.selectsExplicitly || touchesHugetlb || failed)
     }
 
-    public func wantsEvery(_ call: Syscall) -> Bool {
-        wants(touchesHugetlb: false, failed: false) && options.selection.showsSuccessful(call)
+    /// Only -T's duration needs the exit: the line's time is the call's entry anyway.
+    public func needsExit(_ call: Syscall) -> Bool {
+        wants(touchesHugetlb: false, failed: false) && options.selection.showsSuccessful(call) && options.format.durations
     }
 
     /// Whether this completed call is printed: maptrace's default choice, narrowed by -e.

@@ -38,16 +38,17 @@ public enum TraceEvent: Sendable {
 public protocol TraceSink: AnyObject {
     /// Whether a completed call must be turned into an event.
     func wants(touchesHugetlb: Bool, failed: Bool) -> Bool
-    /// Whether every successful call of `call` off hugetlb memory is printed or recorded; when
-    /// no sink wants them, a call whose outcome is known at its entry needs no exit stop.
-    func wantsEvery(_ call: Syscall) -> Bool
+    /// Whether a successful `call` off hugetlb memory that this sink prints or records must be
+    /// seen at its exit stop although its outcome is known at its entry: for its duration (-T,
+    /// -c). When no sink needs it, such a call is reported at its entry and runs on unstopped.
+    func needsExit(_ call: Syscall) -> Bool
     func handle(_ event: TraceEvent)
     /// The live status: called a few times a second at most.
     func status(_ status: LiveStatus)
 }
 
 extension TraceSink {
-    public func wantsEvery(_ call: Syscall) -> Bool { wants(touchesHugetlb: false, failed: false) }
+    public func needsExit(_ call: Syscall) -> Bool { wants(touchesHugetlb: false, failed: false) }
 }
 
 /// What the one-line status on a terminal shows.

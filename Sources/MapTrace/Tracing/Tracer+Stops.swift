@@ -12,7 +12,7 @@ extension Tracer {
     /// what is checked (one statfs), as at a failed open: the file may not exist yet.
     func exitMatters(_ thread: TracedThread) -> Bool {
         guard let call = thread.pending else { return true }
-        if call.syscall == .munmap { return sink.wantsEvery(.munmap) || !munmapIsCertain(thread, call) }
+        if call.syscall == .munmap { return options.stackTrace || sink.needsExit(.munmap) || !munmapIsCertain(thread, call) }
         guard !sink.wants(touchesHugetlb: false, failed: false), call.syscall.opensFile, let path = call.string else { return true }
         let relative = !path.hasPrefix("/")
         let base: String?
