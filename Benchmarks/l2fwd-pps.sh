@@ -17,7 +17,7 @@ BARE_ONLY=0
 [ "${1:-}" = "--bare-only" ] && BARE_ONLY=1
 [ "$(id -u)" = 0 ] || { echo "l2fwd-pps: run as root (huge pages, mount)" >&2; exit 1; }
 
-build=(swift build -c release)
+build=(swift build -c release --static-swift-stdlib)  # as `make build` (Benchmarks/run.sh): one release tree
 [ -n "${SCRATCH:-}" ] && build+=(--scratch-path "$SCRATCH")
 "${build[@]}" --product l2fwd >/dev/null
 [ "$BARE_ONLY" = 1 ] || "${build[@]}" --product maptrace >/dev/null

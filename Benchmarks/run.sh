@@ -41,8 +41,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-swift build -c release --product maptrace >/dev/null
-BIN=$(swift build -c release --show-bin-path)
+# the binary users install: `make build`, Swift's libraries linked in (5 ms to start, not 14)
+make -s build >/dev/null
+BIN=$PWD/.build/package
 
 # Scratch space, a page pool and a mount of our own, put back whatever happens.
 WORK=$(mktemp -d)

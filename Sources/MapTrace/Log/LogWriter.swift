@@ -39,7 +39,7 @@ public final class LogWriter: TraceSink {
     public func wants(touchesHugetlb: Bool, failed: Bool) -> Bool { true }
 
     /// A record has no duration: a call known at its entry is recorded there.
-    public func needsExit(_ call: Syscall) -> Bool { false }
+    public func needsExit(_ call: Syscall, touchesHugetlb: Bool) -> Bool { false }
 
     public func handle(_ event: TraceEvent) {
         switch event {

@@ -11,8 +11,8 @@ public final class SelectedSink: TraceSink {
 
     public func wants(touchesHugetlb: Bool, failed: Bool) -> Bool { inner.wants(touchesHugetlb: touchesHugetlb, failed: failed) }
 
-    public func needsExit(_ call: Syscall) -> Bool {
-        selection.showsSuccessful(call) && inner.needsExit(call)
+    public func needsExit(_ call: Syscall, touchesHugetlb: Bool) -> Bool {
+        selection.showsSuccessful(call) && inner.needsExit(call, touchesHugetlb: touchesHugetlb)
     }
 
     public func handle(_ event: TraceEvent) {

@@ -8,7 +8,9 @@ public final class SinkGroup: TraceSink {
         sinks.contains { $0.wants(touchesHugetlb: touchesHugetlb, failed: failed) }
     }
 
-    public func needsExit(_ call: Syscall) -> Bool { sinks.contains { $0.needsExit(call) } }
+    public func needsExit(_ call: Syscall, touchesHugetlb: Bool) -> Bool {
+        sinks.contains { $0.needsExit(call, touchesHugetlb: touchesHugetlb) }
+    }
 
     public func handle(_ event: TraceEvent) {
         for sink in sinks { sink.handle(event) }

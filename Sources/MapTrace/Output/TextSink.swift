@@ -43,8 +43,8 @@ public final class TextSink: TraceSink {
     }
 
     /// Only -T's duration needs the exit: the line's time is the call's entry anyway.
-    public func needsExit(_ call: Syscall) -> Bool {
-        wants(touchesHugetlb: false, failed: false) && options.selection.showsSuccessful(call) && options.format.durations
+    public func needsExit(_ call: Syscall, touchesHugetlb: Bool) -> Bool {
+        wants(touchesHugetlb: touchesHugetlb, failed: false) && options.selection.showsSuccessful(call) && options.format.durations
     }
 
     /// Whether this completed call is printed: maptrace's default choice, narrowed by -e.

@@ -41,14 +41,14 @@ public protocol TraceSink: AnyObject {
     /// Whether a successful `call` off hugetlb memory that this sink prints or records must be
     /// seen at its exit stop although its outcome is known at its entry: for its duration (-T,
     /// -c). When no sink needs it, such a call is reported at its entry and runs on unstopped.
-    func needsExit(_ call: Syscall) -> Bool
+    func needsExit(_ call: Syscall, touchesHugetlb: Bool) -> Bool
     func handle(_ event: TraceEvent)
     /// The live status: called a few times a second at most.
     func status(_ status: LiveStatus)
 }
 
 extension TraceSink {
-    public func needsExit(_ call: Syscall) -> Bool { wants(touchesHugetlb: false, failed: false) }
+    public func needsExit(_ call: Syscall, touchesHugetlb: Bool) -> Bool { wants(touchesHugetlb: touchesHugetlb, failed: false) }
 }
 
 /// What the one-line status on a terminal shows.

@@ -121,7 +121,7 @@ extension Tracer {
         default:
             break
         }
-        if call == .openat || call == .openat2 || call == .execveat {
+        if call == .openat || call == .openat2 || call == .execveat, !record.cwdOnlyDecorates {
             record.dirfdPath = reader.fdPath(pid: pid, fd: args[0])
         }
         thread.pending = record
@@ -177,6 +177,9 @@ extension Tracer {
         let now = Clock.realtime()
         // a refused memory call: what the default output shows even off hugetlb
         let refused = (call.failed || brkRefused) && !call.syscall.opensFile && !call.syscall.isExec
+        if call.cwdOnlyDecorates, call.failed || sink.wants(touchesHugetlb: huge != nil || statfsHuge != nil, failed: refused) {
+            call.dirfdPath = reader.fdPath(pid: thread.tid, fd: call.args[0])  // AT_FDCWD</cwd>, as strace -y shows it
+        }
         let event = SyscallEvent(time: now, pid: pid, tid: thread.tid, call: call, hugePageSize: huge ?? statfsHuge,
                                  mapCount: process.space.count, maxMapCount: maxMapCount,
                                  hugetlbMapCount: process.space.hugetlbCount, refused: refused)

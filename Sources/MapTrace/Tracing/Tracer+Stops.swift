@@ -12,7 +12,10 @@ extension Tracer {
     /// what is checked (one statfs), as at a failed open: the file may not exist yet.
     func exitMatters(_ thread: TracedThread) -> Bool {
         guard let call = thread.pending else { return true }
-        if call.syscall == .munmap { return options.stackTrace || sink.needsExit(.munmap) || !munmapIsCertain(thread, call) }
+        if call.syscall == .munmap {
+            return options.stackTrace || sink.needsExit(.munmap, touchesHugetlb: thread.pendingHugePageSize != nil)
+                || !munmapIsCertain(thread, call)
+        }
         guard !sink.wants(touchesHugetlb: false, failed: false), call.syscall.opensFile, let path = call.string else { return true }
         let relative = !path.hasPrefix("/")
         let base: String?
@@ -35,10 +38,11 @@ extension Tracer {
     /// The kernel refuses an munmap for bad arguments (EINVAL), a sealed area in the range
     /// (EPERM), and, when it cuts a hole in the middle of an area, a map count at its limit
     /// (ENOMEM). Removing whole areas, trimming one at an edge or unmapping a hole always succeeds
-    /// otherwise (short of the kernel failing to allocate a few bytes). So when the arguments are
-    /// sound, no area in the range is sealed or hugetlb (whose unmaps are printed), no hole is
-    /// cut in an area, and the model is exact because no other thread of the process is inside a
-    /// call, the call succeeds and the model can take it now.
+    /// otherwise (short of the kernel failing to allocate a few bytes). A hugetlb area can only be
+    /// cut on a boundary of its huge pages (EINVAL otherwise). So when the arguments are sound,
+    /// no area in the range is sealed, a hugetlb area is cut only on a huge page boundary, no
+    /// hole is cut in an area, and the model is exact because no other thread of the process is
+    /// inside a call, the call succeeds and the model can take it now.
     func munmapIsCertain(_ thread: TracedThread, _ call: CallRecord) -> Bool {
         let start = call.args[0], length = call.args[1]
         let top: UInt64 = 1 << 47  // TASK_SIZE of x86_64 with 4-level page tables
@@ -49,8 +53,12 @@ extension Tracer {
         else { return false }
         for area in process.space.mappings(overlapping: start, length: end - start) {
             // a sealed area, or one whose flags the model lost track of (it may be sealed)
-            guard !area.isHugetlb, let traits = area.traits, !traits.uncertain, !traits.flags.contains(.sealed) else { return false }
+            guard let traits = area.traits, !traits.uncertain, !traits.flags.contains(.sealed) else { return false }
             if area.start < start && area.end > end { return false }  // a hole in the middle: +1 area
+            if let huge = area.hugePageSize {
+                if area.start < start && start % huge != 0 { return false }
+                if area.end > end && end % huge != 0 { return false }
+            }
         }
         return true
     }
@@ -63,6 +71,16 @@ extension Tracer {
         call.result = 0
         thread.inUnseenCall = true
         thread.process.statistics.callsTakenAtEntry = (thread.process.statistics.callsTakenAtEntry ?? 0) + 1
-        finish(thread, call: call, hugePageSize: nil)
+        finish(thread, call: call, hugePageSize: thread.pendingHugePageSize)
+    }
+}
+
+extension CallRecord {
+    /// An openat of an absolute path from AT_FDCWD: the cwd only decorates its line
+    /// (`AT_FDCWD</cwd>`, as strace -y prints it), so it is read at the exit, and only when the
+    /// line is shown; most of a dataplane's opens then cost no readlink.
+    var cwdOnlyDecorates: Bool {
+        (syscall == .openat || syscall == .openat2) && dirfdPath == nil
+            && Int32(truncatingIfNeeded: args[0]) == -100 && string?.hasPrefix("/") == true
     }
 }
