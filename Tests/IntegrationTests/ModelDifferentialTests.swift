@@ -24,12 +24,12 @@ struct ModelDifferentialTests {
     }
 
     /// Runs mapfuzz under maptrace and pairs its records, per pid and in order, with the log's.
-    func run(seed: Int, steps: Int, hugetlbfs: String = "", forkAt: Int? = nil, unlogged: String? = nil) throws -> Outcome {
+    func run(seed: Int, steps: Int, hugetlbfs: String = "", forkAt: Int? = nil, options: [String] = []) throws -> Outcome {
         let dir = NSTemporaryDirectory() + "maptrace-model-\(getpid())-\(seed)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var argv = [maptrace, "--quiet", "--no-status", "--log", "\(dir)/log.jsonl"]
-        if let unlogged { argv += ["-e", "trace=!\(unlogged)"] }
+        argv += options
         argv += ["--", mapfuzz, String(seed), String(steps), "\(dir)/kernel.txt", hugetlbfs]
         if let forkAt { argv.append(String(forkAt)) }
         let result = Fixture.run(argv, timeout: 300)
@@ -39,7 +39,7 @@ struct ModelDifferentialTests {
         var kernel: [String: [Step]] = [:]
         for line in try String(contentsOfFile: "\(dir)/kernel.txt", encoding: .utf8).split(separator: "\n") {
             let f = line.split(separator: " ")
-            guard f.count == 4, let count = Int(f[3]), f[1] != unlogged ?? "" else { continue }
+            guard f.count == 4, let count = Int(f[3]) else { continue }
             kernel[String(f[0]), default: []].append(Step(name: String(f[1]), count: count))
         }
         let names = Set(kernel.values.flatMap { $0.map(\.name) })
@@ -72,13 +72,13 @@ struct ModelDifferentialTests {
 
     /// The five processes of 20,000 calls both tests run: anonymous, file, shared and hugetlbfs
     /// areas, a fork in the fifth; their outcomes added up.
-    func runFive(unlogged: String? = nil) throws -> Outcome {
+    func runFive(options: [String] = []) throws -> Outcome {
         let stage = try HugetlbStage(pages: 16, options: "pagesize=2M")
         defer { stage.restore() }
         var total = Outcome()
         for seed in 1...5 {
             let outcome = try run(seed: seed, steps: 20_000, hugetlbfs: stage.mount.path, forkAt: seed == 5 ? 10_000 : nil,
-                                  unlogged: unlogged)
+                                  options: options)
             total.calls += outcome.calls
             total.mismatches += outcome.mismatches
             total.drifts += outcome.drifts
@@ -88,25 +88,26 @@ struct ModelDifferentialTests {
         return total
     }
 
-    @Test("after every call of 100,000 random ones, maptrace's count is the kernel's", Fixture.privileged)
+    @Test("after every call of 100,000 random ones, maptrace's count is the kernel's, certain munmaps logged at their entry",
+          Fixture.privileged)
     func randomCallsMatchKernel() throws {
         let total = try runFive()
         print("model differential: \(total.calls) calls, \(total.mismatches.count) mismatches, "
-              + "\(total.queries) kernel queries, \(total.drifts) drift re-syncs")
+              + "\(total.queries) kernel queries, \(total.takenAtEntry) munmaps taken at entry, \(total.drifts) drift re-syncs")
         #expect(total.calls >= 100_000)
+        #expect(total.takenAtEntry > 1_000, "munmaps whose outcome was certain should be logged at their entry")
         #expect(total.mismatches.count == 0, "first mismatches: \(total.mismatches.prefix(5))")
         #expect(total.drifts == 0)
     }
 
-    @Test("munmaps nobody logs run without an exit stop, and the count after every other call is still the kernel's",
-          Fixture.privileged)
-    func unloggedMunmapsStayExact() throws {
-        // the same five processes as above: what differs is only that munmaps are not logged
-        let total = try runFive(unlogged: "munmap")
-        print("model differential, munmaps unlogged: \(total.calls) calls, \(total.mismatches.count) mismatches, "
+    @Test("with every munmap seen at its exit (-c times each call), the count is still the kernel's", Fixture.privileged)
+    func munmapsAtExitStayExact() throws {
+        // the same five processes as above: -c needs every call's duration, so no call is taken at entry
+        let total = try runFive(options: ["-c"])
+        print("model differential, every munmap at its exit: \(total.calls) calls, \(total.mismatches.count) mismatches, "
               + "\(total.takenAtEntry) munmaps taken at entry, \(total.drifts) drift re-syncs")
-        #expect(total.calls >= 80_000)
-        #expect(total.takenAtEntry > 1_000, "munmaps whose outcome was certain should run without an exit stop")
+        #expect(total.calls >= 100_000)
+        #expect(total.takenAtEntry == 0)
         #expect(total.mismatches.count == 0, "first mismatches: \(total.mismatches.prefix(5))")
         #expect(total.drifts == 0)
     }
