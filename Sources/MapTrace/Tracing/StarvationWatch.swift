@@ -3,15 +3,15 @@ import Glibc
 import Synchronization
 
 /// A thread of maptrace's own, at normal policy, that ends colocation when it starves the
-/// trace: every 10 ms it looks whether a tracee's stop has been waiting since the last look
-/// while maptrace took none and waited for a CPU (its run delay in /proc/…/schedstat grew by
-/// half the interval or more). Then maptrace gets SCHED_OTHER back at once, and its mask at
-/// its next stop (`Colocation.stopped`), for the rest of the run.
+/// trace: every 10 ms it reads maptrace's times from /proc/…/schedstat, and when a tracee's stop
+/// is waiting while maptrace, over the last interval, waited for a CPU at least 80 % of the time
+/// and ran at most 10 %, maptrace gets SCHED_OTHER back at once, and its mask at its next stop
+/// (`Colocation.stopped`), for the rest of the run. A SCHED_IDLE task beside a busy one still
+/// gets a slice now and then (about 0.3 % of the CPU), so "no stop taken" would not see it.
 final class StarvationWatch: Sendable {
     static let intervalNanoseconds = 10_000_000
 
     private let tracer: Int32
-    private let stops = Atomic<Int>(0)
     private let givenUp = Atomic<Bool>(false)
     private let ending = Atomic<Bool>(false)
     private let thread = Mutex<pthread_t?>(nil)
@@ -40,9 +40,6 @@ final class StarvationWatch: Sendable {
         return watch
     }
 
-    /// The tracer took a stop.
-    func progress() { stops.add(1, ordering: .relaxed) }
-
     /// Whether colocation was ended for starving the trace.
     var gaveUp: Bool { givenUp.load(ordering: .relaxed) }
 
@@ -52,29 +49,35 @@ final class StarvationWatch: Sendable {
     }
 
     private func watch() {
-        var lastStops = -1
-        var lastDelay: UInt64?
+        var last: (time: UInt64, run: UInt64, delay: UInt64)?
         var pause = timespec(tv_sec: 0, tv_nsec: StarvationWatch.intervalNanoseconds)
         while !ending.load(ordering: .relaxed) {
             nanosleep(&pause, nil)
-            let taken = stops.load(ordering: .relaxed)
-            guard mt_stop_pending() != 0 else { lastDelay = nil; lastStops = taken; continue }
-            let delay = runDelay()
-            if taken == lastStops, let lastDelay, let delay, delay &- lastDelay >= UInt64(StarvationWatch.intervalNanoseconds / 2) {
+            guard let now = schedstat() else { continue }
+            defer { last = now }
+            guard let last, now.time > last.time, mt_stop_pending() != 0 else { continue }
+            // Over the interval, maptrace waited for a CPU nearly all the time and ran almost
+            // never, while a stop waits. Beside a thread it follows, maptrace runs a good part
+            // of the time (a quarter to a half on a loop of calls); blocked in waitpid it does
+            // not wait for a CPU at all.
+            let elapsed = now.time - last.time
+            if (now.delay &- last.delay) * 10 >= elapsed * 8, (now.run &- last.run) * 10 <= elapsed {
                 var param = sched_param(sched_priority: 0)
                 sched_setscheduler(tracer, SCHED_OTHER, &param)
                 givenUp.store(true, ordering: .relaxed)
                 return
             }
-            lastDelay = delay
-            lastStops = taken
         }
     }
 
-    /// Nanoseconds the tracer thread has spent runnable but waiting for a CPU.
-    private func runDelay() -> UInt64? {
+    /// The time, and the tracer thread's time on a CPU and waiting for one, in nanoseconds
+    /// (/proc/…/schedstat).
+    private func schedstat() -> (time: UInt64, run: UInt64, delay: UInt64)? {
+        var clock = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &clock)
         guard let text = ProcText.value("/proc/self/task/\(tracer)/schedstat") else { return nil }
         let fields = text.split(separator: " ")
-        return fields.count >= 2 ? UInt64(fields[1]) : nil
+        guard fields.count >= 2, let run = UInt64(fields[0]), let delay = UInt64(fields[1]) else { return nil }
+        return (UInt64(clock.tv_sec) * 1_000_000_000 + UInt64(clock.tv_nsec), run, delay)
     }
 }

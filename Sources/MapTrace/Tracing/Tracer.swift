@@ -19,7 +19,7 @@ public struct TraceOptions: Sendable {
     /// stops, but the command sees a one-CPU mask. Off by default (see CPUPlacement).
     public var pinTracee = false
     /// Let maptrace move itself to the CPU of the thread that stops, as a SCHED_IDLE task
-    /// (see Colocation). Off with --no-follow, --cpu and --pin-tracee.
+    /// (see Colocation). Off with --no-follow and --cpu; with --pin-tracee, the policy only.
     public var followStops = true
     /// How often the model is compared with /proc/PID/maps, in seconds.
     public var resyncInterval: Double = 1.0
@@ -101,7 +101,10 @@ public final class Tracer {
         var status: Int32 = 0
         // pinned, the tracee runs on maptrace's CPU: polling would only take that CPU from it
         var waiter = StopWaiter(polls: options.pinTracee || sysconf(Int32(_SC_NPROCESSORS_ONLN)) < 2 ? 0 : StopWaiter.defaultPolls)
-        var colocation = options.followStops && !options.pinTracee && options.tracerCPU == nil ? Colocation.start() : nil
+        // pinned, maptrace already shares the program's CPU: the policy alone still saves a wake-up a stop
+        var colocation = !options.followStops ? nil
+            : options.pinTracee ? Colocation.start(following: false)
+            : options.tracerCPU == nil ? Colocation.start() : nil
         defer { colocation?.finish() }
         while !threads.isEmpty {
             let pid = waiter.next(&status)
