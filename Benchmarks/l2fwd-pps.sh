@@ -52,23 +52,21 @@ median() {  # numbers…
     printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
 }
 
-measure() {  # label, command…
-    local label=$1; shift
-    local rates=() rate
-    for _ in $(seq "$RUNS"); do
-        rate=$(pps "$@")
-        [ -n "$rate" ] || { echo "l2fwd-pps: no packets/s line from: $*" >&2; return 1; }
-        rates+=("$rate")
-    done
-    echo "$label: ${rates[*]} packets/s → median $(median "${rates[@]}")" >&2
-    median "${rates[@]}"
-}
-
 echo "l2fwd on 2 net_ring ports, $DURATION s per run, $RUNS runs each, $(nproc) cores" >&2
-BARE=$(measure bare "${L2FWD[@]}")
+# bare and traced runs alternate, so that a drift of the machine falls on both alike
+bare=() traced=()
+for _ in $(seq "$RUNS"); do
+    rate=$(pps "${L2FWD[@]}"); [ -n "$rate" ] || { echo "l2fwd-pps: no packets/s line (bare)" >&2; exit 1; }
+    bare+=("$rate")
+    [ "$BARE_ONLY" = 1 ] && continue
+    rate=$(pps "$BIN/maptrace" -q -- "${L2FWD[@]}"); [ -n "$rate" ] || { echo "l2fwd-pps: no packets/s line (maptrace)" >&2; exit 1; }
+    traced+=("$rate")
+done
+BARE=$(median "${bare[@]}")
+echo "bare: ${bare[*]} packets/s → median $BARE" >&2
 printf 'bare      %12d packets/s\n' "$BARE"
 [ "$BARE_ONLY" = 1 ] && exit 0
-
-TRACED=$(measure maptrace "$BIN/maptrace" -q -- "${L2FWD[@]}")
+TRACED=$(median "${traced[@]}")
+echo "maptrace: ${traced[*]} packets/s → median $TRACED" >&2
 printf 'maptrace  %12d packets/s\n' "$TRACED"
 awk -v t="$TRACED" -v b="$BARE" 'BEGIN { printf "ratio     %12.3f (maptrace / bare)\n", t / b }'

@@ -3,11 +3,12 @@ import Glibc
 import Synchronization
 
 /// A thread of maptrace's own, at normal policy, that ends colocation when it starves the
-/// trace: every 10 ms it reads maptrace's times from /proc/…/schedstat, and when a tracee's stop
-/// is waiting while maptrace, over the last interval, waited for a CPU at least 80 % of the time
-/// and ran at most 10 %, maptrace gets SCHED_OTHER back at once, and its mask at its next stop
-/// (`Colocation.stopped`), for the rest of the run. A SCHED_IDLE task beside a busy one still
-/// gets a slice now and then (about 0.3 % of the CPU), so "no stop taken" would not see it.
+/// trace: every 10 ms it looks whether a tracee's stop is waiting, and if one was at the last
+/// look too, reads maptrace's times from /proc/…/schedstat. When maptrace, over the interval,
+/// waited for a CPU at least 80 % of the time and ran at most 10 %, it gets SCHED_OTHER back at
+/// once, and its mask at its next stop (`Colocation.stopped`), for the rest of the run. A
+/// SCHED_IDLE task beside a busy one still gets a slice now and then (about 0.3 % of the CPU),
+/// so "no stop taken" would not see it.
 final class StarvationWatch: Sendable {
     static let intervalNanoseconds = 10_000_000
 
@@ -53,9 +54,10 @@ final class StarvationWatch: Sendable {
         var pause = timespec(tv_sec: 0, tv_nsec: StarvationWatch.intervalNanoseconds)
         while !ending.load(ordering: .relaxed) {
             nanosleep(&pause, nil)
-            guard let now = schedstat() else { continue }
+            // nothing waits: nothing to judge (and no /proc read while a dataplane forwards)
+            guard mt_stop_pending() != 0, let now = schedstat() else { last = nil; continue }
             defer { last = now }
-            guard let last, now.time > last.time, mt_stop_pending() != 0 else { continue }
+            guard let last, now.time > last.time else { continue }
             // Over the interval, maptrace waited for a CPU nearly all the time and ran almost
             // never, while a stop waits. Beside a thread it follows, maptrace runs a good part
             // of the time (a quarter to a half on a loop of calls); blocked in waitpid it does
