@@ -16,7 +16,7 @@ import Glibc
 /// and a tracee in a stop would wait with it. `StarvationWatch` sees that and gives maptrace its
 /// normal policy and mask back for the rest of the run.
 ///
-/// Measured on 100k mmap/munmap pairs, 2-vCPU VM, quiet: 9.2–9.9 s without, 4.4–4.6 s with;
+/// Measured on 100k mmap/munmap pairs, 2-vCPU VM, quiet: 9.2–9.9 s without, 4.4–4.9 s with;
 /// the DPDK 22.11 EAL init (1024 pages) 0.80 s → 0.62 s (untraced 0.38 s).
 struct Colocation {
     /// Follow only a stop that was not waiting already: one found at once means maptrace and
@@ -28,14 +28,13 @@ struct Colocation {
     private var ownMask: [UInt8]
     /// The CPU maptrace is pinned to; -1: not pinned.
     private var cpu: Int32 = -1
-    private(set) var moves = 0
     private let following: Bool
 
     /// Starts following, or nil when it cannot apply: one online CPU, or no right to leave
     /// SCHED_IDLE again (neither CAP_SYS_NICE nor an RLIMIT_NICE that allows nice 0), which
     /// the starvation watch needs. Not `following` (--pin-tracee: maptrace and the program
     /// already share a CPU), only the policy and the watch: a stop then finds maptrace runnable
-    /// instead of waking it (100k pairs 4.9 s → 4.6 s, with --log 5.2 s → 4.8 s).
+    /// instead of waking it (100k pairs about 4.9 s → 4.1–4.5 s, with --log 5.2 s → 4.8 s).
     static func start(following: Bool = true) -> Colocation? {
         guard !following || OnlineCPUs.read().count >= 2, canLeaveIdlePolicy() else { return nil }
         var mask = [UInt8](repeating: 0, count: Int(MT_CPU_MASK_SIZE))
@@ -63,10 +62,7 @@ struct Colocation {
             return
         }
         guard following, polls >= Colocation.followAfterPolls, let target = Colocation.lastCPU(of: tid), target != cpu else { return }
-        if mt_pin_cpu(0, target) == 0 {
-            cpu = target
-            moves += 1
-        }
+        if mt_pin_cpu(0, target) == 0 { cpu = target }
     }
 
     private init(watch: StarvationWatch, ownMask: [UInt8], following: Bool) {

@@ -38,9 +38,10 @@ public enum TraceEvent: Sendable {
 public protocol TraceSink: AnyObject {
     /// Whether a completed call must be turned into an event.
     func wants(touchesHugetlb: Bool, failed: Bool) -> Bool
-    /// Whether a successful `call` off hugetlb memory that this sink prints or records must be
-    /// seen at its exit stop although its outcome is known at its entry: for its duration (-T,
-    /// -c). When no sink needs it, such a call is reported at its entry and runs on unstopped.
+    /// Whether a successful `call` (on hugetlb memory or not) that this sink prints or records
+    /// must be seen at its exit stop although its outcome is known at its entry: for its
+    /// duration (-T, -c). When no sink needs it, such a call is reported at its entry and runs
+    /// on unstopped.
     func needsExit(_ call: Syscall, touchesHugetlb: Bool) -> Bool
     func handle(_ event: TraceEvent)
     /// The live status: called a few times a second at most.
