@@ -16,8 +16,9 @@ public struct ProcessStatistics: Sendable, Codable, Equatable {
     /// How many times the model asked the kernel about areas whose merge no call showed
     /// (nil in logs written before maptrace asked).
     public var modelQueries: Int?
-    /// Calls whose outcome the model knew at their entry, so that they ran on without an exit
-    /// stop (munmaps nobody prints or logs; nil when there were none).
+    /// Calls whose outcome the model knew at their entry, so that they were reported there and
+    /// ran on without an exit stop (certain munmaps, unless -T, -c or -k needed their exit; nil
+    /// when there were none).
     public var callsTakenAtEntry: Int?
     public var exitStatus: Int32?
     public var killedBy: String?

@@ -55,6 +55,10 @@ final class TracedThread {
     /// kernel may not have done it yet. Cleared at the thread's next stop.
     var inUnseenCall = false
 
+    /// Inside a call the model may not have followed yet: one seen at entry and not at its exit,
+    /// or one taken at entry that the kernel may not have done.
+    var insideCall: Bool { pending != nil || inUnseenCall }
+
     init(tid: Int32, process: TracedProcess) {
         self.tid = tid
         self.process = process

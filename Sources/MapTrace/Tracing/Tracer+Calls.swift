@@ -245,7 +245,7 @@ extension Tracer {
     /// Re-reads /proc/PID/maps when the kernel's count differs from the model's, and says so.
     func resync(_ process: TracedProcess, time: Double) {
         // a thread inside a call may have changed the areas already: the model follows at its exit
-        guard !process.threads.contains(where: { threads[$0]?.pending != nil || threads[$0]?.inUnseenCall == true }), let kernel = try? MapsFile.kernelCount(pid: process.pid) else { return }
+        guard !process.threads.contains(where: { threads[$0]?.insideCall == true }), let kernel = try? MapsFile.kernelCount(pid: process.pid) else { return }
         maxMapCount = Tracer.readMaxMapCount()
         process.resyncsInAgreement = kernel == process.space.count ? process.resyncsInAgreement + 1 : 0
         if kernel != process.space.count {

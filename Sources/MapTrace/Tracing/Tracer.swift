@@ -100,7 +100,7 @@ public final class Tracer {
     public func run() -> Int32 {
         var status: Int32 = 0
         // pinned, the tracee runs on maptrace's CPU: polling would only take that CPU from it
-        var waiter = StopWaiter(polls: options.pinTracee || sysconf(Int32(_SC_NPROCESSORS_ONLN)) < 2 ? 0 : StopWaiter.defaultPolls)
+        var waiter = StopWaiter(polls: options.pinTracee || OnlineCPUs.read().count < 2 ? 0 : StopWaiter.defaultPolls)
         // pinned, maptrace already shares the program's CPU: the policy alone still saves a wake-up a stop
         var colocation = !options.followStops ? nil
             : options.pinTracee ? Colocation.start(following: false)
