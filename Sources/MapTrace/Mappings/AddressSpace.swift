@@ -239,6 +239,13 @@ public struct AddressSpace: Sendable {
     /// of the model's area at its start, which the kernel does not report.
     public mutating func adopt(_ areas: [(start: UInt64, end: UInt64, prot: UInt32)], low: UInt64, high: UInt64) {
         guard high > low else { return }
+        // most answers confirm the model: nothing to rebuild then
+        let held = tree.mappings(overlapping: low, high)
+        if held.count == areas.count,
+           zip(held, areas).allSatisfy({ $0.start == $1.start && $0.end == $1.end && $0.prot == $1.prot }) {
+            tree.unsure.removeAll()
+            return
+        }
         let span = (Swift.min(low, areas.first?.start ?? low), Swift.max(high, areas.last?.end ?? high))
         tree.replace(span.0, span.1) { touched in
             areas.map { area -> Piece in

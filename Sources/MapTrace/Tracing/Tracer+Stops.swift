@@ -36,13 +36,12 @@ extension Tracer {
     /// (the loop of a program that maps and unmaps buffers: one stop in four).
     ///
     /// The kernel refuses an munmap for bad arguments (EINVAL), a sealed area in the range
-    /// (EPERM), and, when it cuts a hole in the middle of an area, a map count at its limit
-    /// (ENOMEM). Removing whole areas, trimming one at an edge or unmapping a hole always succeeds
-    /// otherwise (short of the kernel failing to allocate a few bytes). A hugetlb area can only be
-    /// cut on a boundary of its huge pages (EINVAL otherwise). So when the arguments are sound,
-    /// no area in the range is sealed, a hugetlb area is cut only on a huge page boundary, no
-    /// hole is cut in an area, and the model is exact because no other thread of the process is
-    /// inside a call, the call succeeds and the model can take it now.
+    /// (EPERM), a cut into a special area ([vdso], a device's: EINVAL), a hugetlb area cut off its
+    /// huge page boundaries (EINVAL), and, when it cuts a hole in the middle of an area, a map
+    /// count at its limit (ENOMEM). Otherwise it succeeds (short of failing to allocate a few
+    /// bytes). So when the arguments are sound, no such area is in the range, a hole in the
+    /// middle leaves the count well below vm.max_map_count, and the model is exact because no
+    /// other thread of the process is inside a call, the call succeeds and the model can take it now.
     func munmapIsCertain(_ thread: TracedThread, _ call: CallRecord) -> Bool {
         let start = call.args[0], length = call.args[1]
         let top: UInt64 = 1 << 47  // TASK_SIZE of x86_64 with 4-level page tables
@@ -54,7 +53,13 @@ extension Tracer {
         for area in process.space.mappings(overlapping: start, length: end - start) {
             // a sealed area, or one whose flags the model lost track of (it may be sealed)
             guard let traits = area.traits, !traits.uncertain, !traits.flags.contains(.sealed) else { return false }
-            if area.start < start && area.end > end { return false }  // a hole in the middle: +1 area
+            let cut = area.start < start || area.end > end
+            if cut && (traits.flags.contains(.special) || area.path.map(Mapping.unmergeableNames.contains) == true) {
+                return false  // special mappings refuse to be split
+            }
+            // a hole in the middle: +1 area, refused only at the limit; a margin for the
+            // limit read at the last re-sync (maxMapCount) being older than a sysctl since
+            if area.start < start && area.end > end && process.space.count + 8 >= maxMapCount { return false }
             if let huge = area.hugePageSize {
                 if area.start < start && start % huge != 0 { return false }
                 if area.end > end && end % huge != 0 { return false }
