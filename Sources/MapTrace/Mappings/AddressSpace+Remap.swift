@@ -86,6 +86,9 @@ extension AddressSpace {
             if pieces[i].mapping.traits == nil { pieces[i].mapping.traits = AreaTraits(flags: [], lineage: 0) }
             pieces[i].mapping.traits!.shifted = true
         }
+        for i in pieces.indices {
+            pieces[i].mapping.traits?.plain = false
+        }
         pieces[0].mergesLeft = true
         pieces[pieces.count - 1].mergesRight = true
         return pieces

@@ -227,6 +227,7 @@ public struct AddressSpace: Sendable {
             if area.traits != nil {
                 area.traits!.lineage = newLineage()
                 area.traits!.inherited = true
+                area.traits!.plain = false
                 area.traits!.flags.subtract(.lockMask)
             }
             copies.append(area)
@@ -259,6 +260,7 @@ public struct AddressSpace: Sendable {
                 mapping.start = area.start
                 mapping.end = area.end
                 mapping.prot = area.prot
+                mapping.traits?.plain = false  // the kernel saw it otherwise: its history is not the model's
                 return Piece(mapping)
             }
         }

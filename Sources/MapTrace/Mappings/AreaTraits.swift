@@ -61,6 +61,11 @@ public struct AreaTraits: Sendable, Codable, Equatable {
     /// Private memory whose page offset no longer follows its address (moved by mremap once it
     /// had pages): it merges with neighbours only if the offsets happen to line up.
     public var shifted = false
+    /// Private anonymous memory the model saw an mmap make and has followed since: never moved,
+    /// never re-read from the kernel, not from before a fork. Its page offset follows its
+    /// address and its anon_vma chain (if it has an anon_vma) is single, so a new area merges
+    /// with it whenever the rest agrees (see `Mapping.newAreaVerdict`).
+    public var plain = false
     /// The model lost track of this area's flags (a call that stopped half way, an mprotect
     /// whose VM_ACCOUNT outcome depends on pages): every merge decision about it is unsure.
     public var uncertain = false

@@ -99,6 +99,22 @@ extension Mapping {
         return .unsure
     }
 
+    /// `verdict` for an area an mmap has just created (no page touched yet, so no anon_vma) and
+    /// one neighbour. The kernel merges a new private anonymous area with an alike neighbour
+    /// unless the neighbour's page offset is out of line (it was moved with its pages) or its
+    /// anon_vma chain has more than one link (it came through a fork): is_mergeable_anon_vma
+    /// and can_vma_merge_before/after in mm/vma.c. It never asks whether the neighbour has pages.
+    /// So when both are `plain` and their traits are sure, the merge is certain and the kernel
+    /// need not be asked. One neighbour only: joining the ones before and after as well needs
+    /// their two anon_vmas to agree, which no call shows.
+    static func newAreaVerdict(_ left: Mapping, _ right: Mapping) -> MergeVerdict {
+        let verdict = verdict(left, right)
+        guard verdict == .unsure, let a = left.traits, let b = right.traits,
+              a.plain, b.plain, !a.uncertain, !b.uncertain, !a.inherited, !b.inherited, !a.shifted, !b.shifted
+        else { return verdict }
+        return .merge
+    }
+
     /// Shared memory with no real file behind its path: /dev/zero (MAP_SHARED|MAP_ANONYMOUS),
     /// SysV segments, memfds. Two such areas are one file only if they come from one area.
     var isFileIdentityByLineage: Bool {

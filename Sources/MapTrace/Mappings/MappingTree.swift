@@ -96,8 +96,11 @@ struct MappingTree: Sendable {
         inside = Self.none
 
         var pieces = rebuild(touched)
+        // a new area merging on one side only can be certain (Mapping.newAreaVerdict); once
+        // merged on its left it is no longer new, so joining the area after it as well stays a
+        // question for the kernel
         if let first = pieces.first, first.mergesLeft, before != Self.none,
-           decide(values[Int(lastNode(before))], first.mapping) {
+           decide(values[Int(lastNode(before))], first.mapping, newSide: first.isNew) {
             let node = detachLast(from: &before)
             var joined = values[Int(node)]  // the older area: its offset and anon_vma stay
             joined.end = first.mapping.end
@@ -105,7 +108,7 @@ struct MappingTree: Sendable {
             release(node)
         }
         if let last = pieces.last, last.mergesRight, after != Self.none,
-           decide(last.mapping, values[Int(firstNode(after))]) {
+           decide(last.mapping, values[Int(firstNode(after))], newSide: last.isNew) {
             let node = detachFirst(from: &after)
             var joined = last.mapping
             joined.end = values[Int(node)].end
@@ -136,8 +139,9 @@ struct MappingTree: Sendable {
 
     /// Whether two areas merge; an unsure verdict merges (the model's count is then the low
     /// end) and records the boundary for the caller to check.
-    private mutating func decide(_ left: Mapping, _ right: Mapping) -> Bool {
-        switch Mapping.verdict(left, right) {
+    /// `newSide`: one of the two is the area the current mmap creates.
+    private mutating func decide(_ left: Mapping, _ right: Mapping, newSide: Bool = false) -> Bool {
+        switch newSide ? Mapping.newAreaVerdict(left, right) : Mapping.verdict(left, right) {
         case .apart: return false
         case .merge: return true
         case .unsure:

@@ -142,9 +142,10 @@ public struct ProcessMemory: Sendable {
             }
         }
         let length = Page.roundUp(a[1], to: huge ?? Page.size)
+        var traits = AreaTraits(flags: flags, lineage: 0)
+        traits.plain = anonymous && !shared && huge == nil
         return Mapping(start: call.result, end: Page.end(call.result, length), prot: prot, shared: shared,
-                       offset: anonymous ? 0 : a[5], path: path, hugePageSize: huge,
-                       traits: AreaTraits(flags: flags, lineage: 0))
+                       offset: anonymous ? 0 : a[5], path: path, hugePageSize: huge, traits: traits)
     }
 
     /// mlock_fixup (mm/mlock.c) leaves VM_SPECIAL and hugetlb areas unlocked.
