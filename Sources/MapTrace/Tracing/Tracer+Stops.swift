@@ -53,16 +53,16 @@ extension Tracer {
         for area in process.space.mappings(overlapping: start, length: end - start) {
             // a sealed area, or one whose flags the model lost track of (it may be sealed)
             guard let traits = area.traits, !traits.uncertain, !traits.flags.contains(.sealed) else { return false }
-            let cut = area.start < start || area.end > end
-            if cut && (traits.flags.contains(.special) || area.path.map(Mapping.unmergeableNames.contains) == true) {
+            let cutBelow = area.start < start, cutAbove = area.end > end
+            if (cutBelow || cutAbove) && (traits.flags.contains(.special) || area.path.map(Mapping.unmergeableNames.contains) == true) {
                 return false  // special mappings refuse to be split
             }
             // a hole in the middle: +1 area, refused only at the limit; a margin for the
             // limit read at the last re-sync (maxMapCount) being older than a sysctl since
-            if area.start < start && area.end > end && process.space.count + 8 >= maxMapCount { return false }
+            if cutBelow && cutAbove && process.space.count + 8 >= maxMapCount { return false }
             if let huge = area.hugePageSize {
-                if area.start < start && start % huge != 0 { return false }
-                if area.end > end && end % huge != 0 { return false }
+                if cutBelow && start % huge != 0 { return false }
+                if cutAbove && end % huge != 0 { return false }
             }
         }
         return true
