@@ -40,6 +40,11 @@ def main(argv):
         print(f"validate-log.py: {argv[1]}: {error}", file=sys.stderr)
         return 2
     whole = jsonschema.Draft202012Validator(schema)
+    # Every record type requires its "type" constant, so a record naming a known type matches
+    # the whole schema's oneOf exactly when it matches that type's own schema: checking that one
+    # alone gives the same answer, about ten times faster on a long log.
+    own = {name[:-len("_record")]: jsonschema.Draft202012Validator({**branch, "$defs": schema["$defs"]})
+           for name, branch in schema["$defs"].items() if name.endswith("_record")}
     problems = 0
     for path in argv[2:]:
         try:
@@ -54,16 +59,15 @@ def main(argv):
                 print(f"{path}:{number}: not JSON: {error}")
                 problems += 1
                 continue
-            if whole.is_valid(record):
+            kind = record.get("type") if isinstance(record, dict) else None
+            validator = own.get(kind) if isinstance(kind, str) else None
+            if (validator or whole).is_valid(record):
                 continue
             problems += 1
-            # The reason from the schema of the record's own type, not oneOf's "none matched".
-            kind = record.get("type") if isinstance(record, dict) else None
-            own = schema["$defs"].get(f"{kind}_record") if isinstance(kind, str) else None
-            if own is None:
+            if validator is None:
                 print(f"{path}:{number}: no record type {kind!r}")
                 continue
-            validator = jsonschema.Draft202012Validator({**own, "$defs": schema["$defs"]})
+            # The reason from the record's own type, not oneOf's "none matched".
             error = jsonschema.exceptions.best_match(validator.iter_errors(record))
             where = "/".join(str(p) for p in error.absolute_path) if error else ""
             print(f"{path}:{number}: {kind} record{' at ' + where if where else ''}: "
