@@ -36,6 +36,8 @@ let package = Package(
         // A seeded random sequence of memory calls, with the kernel's count after each: the
         // differential test of the model.
         .executableTarget(name: "mapfuzz", path: "Tests/Fixtures/mapfuzz"),
+        // The same under concurrency: threads making calls at once, the kernel's count between rounds.
+        .executableTarget(name: "mapthreads", path: "Tests/Fixtures/mapthreads"),
         // The fault suite's programs: exec and fork storms, threads that come and go, a blocked call.
         .executableTarget(name: "faultprobe", path: "Tests/Fixtures/faultprobe"),
         // Another: i386 system calls made through int 0x80 from a 64-bit program.

@@ -237,15 +237,19 @@ public struct AddressSpace: Sendable {
 
     /// Takes the kernel's areas for a span it was asked about (`areas`, ascending, covering
     /// everything mapped in [low, high)) in place of the model's there. Each keeps the traits
-    /// of the model's area at its start, which the kernel does not report.
-    public mutating func adopt(_ areas: [(start: UInt64, end: UInt64, prot: UInt32)], low: UInt64, high: UInt64) {
-        guard high > low else { return }
+    /// of the model's area at its start, which the kernel does not report. Returns the span
+    /// where the model changed, nil when the answer confirmed it.
+    @discardableResult
+    public mutating func adopt(_ areas: [(start: UInt64, end: UInt64, prot: UInt32)], low: UInt64, high: UInt64)
+        -> (start: UInt64, end: UInt64)?
+    {
+        guard high > low else { return nil }
         // most answers confirm the model: nothing to rebuild then
         let held = tree.mappings(overlapping: low, high)
         if held.count == areas.count,
            zip(held, areas).allSatisfy({ $0.start == $1.start && $0.end == $1.end && $0.prot == $1.prot }) {
             tree.unsure.removeAll()
-            return
+            return nil
         }
         let span = (Swift.min(low, areas.first?.start ?? low), Swift.max(high, areas.last?.end ?? high))
         tree.replace(span.0, span.1) { touched in
@@ -265,6 +269,7 @@ public struct AddressSpace: Sendable {
             }
         }
         tree.unsure.removeAll()
+        return span
     }
 
     /// A successful brk: grows or shrinks the "[heap]" mapping to end at the new break

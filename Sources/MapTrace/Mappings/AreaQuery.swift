@@ -35,13 +35,24 @@ final class AreaQuery {
     /// The kernel's areas from the one covering `low` (or the next) up to the first that ends
     /// at or past `high`.
     func areas(from low: UInt64, to high: UInt64) throws -> [(start: UInt64, end: UInt64, prot: UInt32)] {
-        var result: [(start: UInt64, end: UInt64, prot: UInt32)] = []
-        var address = low
-        while let area = try area(atOrAbove: address), area.start < high {
-            result.append(area)
-            if area.end >= high { break }
-            address = area.end
+        // Each answer is one area as it is at that instant: another thread's call between two
+        // of them can make them overlap (an area grown below where the last one ended). Such a
+        // read is taken again.
+        for _ in 0..<8 {
+            var result: [(start: UInt64, end: UInt64, prot: UInt32)] = []
+            var address = low
+            var consistent = true
+            while let area = try area(atOrAbove: address), area.start < high {
+                if let last = result.last, area.start < last.end {
+                    consistent = false
+                    break
+                }
+                result.append(area)
+                if area.end >= high { break }
+                address = area.end
+            }
+            if consistent { return result }
         }
-        return result
+        throw MapTraceError.io(path: "PROCMAP_QUERY", reason: "the areas kept changing while read")
     }
 }

@@ -57,6 +57,14 @@ public struct CallEffect: Sendable {
     /// The call changed every area in ways the model follows only roughly (mlockall,
     /// munlockall): the live tracer re-reads the areas.
     public var changedEverything = false
+    /// Where the call may have changed areas, [start, end) each: what the live tracer compares
+    /// with the calls other threads made meanwhile (`ChangeJournal`).
+    public var spans: [(start: UInt64, end: UInt64)] = []
+
+    mutating func touched(_ start: UInt64, length: UInt64) {
+        let end = Page.end(start, Page.roundUp(length, to: Page.size))
+        if end > start { spans.append((start, end)) }
+    }
 }
 
 /// SysV segments by id, shared by every process of a trace: shmat needs the size and page size

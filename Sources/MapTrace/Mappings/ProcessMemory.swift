@@ -20,18 +20,27 @@ public struct ProcessMemory: Sendable {
             // Calls change areas one after another and can fail after changing some (a hole
             // in the range, a split refused at the limit); munmap, a MAP_FIXED mmap and a
             // move split the areas at the range's edges before they find a sealed one.
-            if let range = call.range { space.markUnsure(start: range.start, length: range.length) }
+            if let range = call.range {
+                space.markUnsure(start: range.start, length: range.length)
+                effect.touched(range.start, length: range.length)
+            }
             if call.syscall == .mmap, a[3] & (CallBits.mapFixed | CallBits.mapFixedNoReplace) != 0 {
                 space.markUnsure(start: a[0], length: a[1])
+                effect.touched(a[0], length: a[1])
             }
-            if call.syscall == .mremap, a[3] & CallBits.mremapFixed != 0 { space.markUnsure(start: a[4], length: a[2]) }
+            if call.syscall == .mremap, a[3] & CallBits.mremapFixed != 0 {
+                space.markUnsure(start: a[4], length: a[2])
+                effect.touched(a[4], length: a[2])
+            }
             if call.syscall == .mlockall { effect.changedEverything = true }
             return effect
         }
+        if let range = call.range { effect.touched(range.start, length: range.length) }
         switch call.syscall {
         case .mmap:
             let mapping = Self.newMapping(call)
             space.map(mapping)
+            effect.touched(mapping.start, length: mapping.length)
             if let huge = call.hugePageSize { effect.hugetlbBytes = Page.roundUp(a[1], to: huge) }
         case .munmap:
             space.unmap(start: a[0], length: a[1])
@@ -44,6 +53,7 @@ public struct ProcessMemory: Sendable {
         case .mremap:
             space.remap(oldStart: a[0], oldLength: a[1], newStart: call.result, newLength: a[2],
                         keepsOldRange: a[3] & CallBits.mremapDontUnmap != 0)
+            effect.touched(call.result, length: a[2])
             // a move takes anon_vmas, page offsets and (DONTUNMAP) lock flags along in ways
             // only the kernel knows (move_vma, copy_vma in mm/mremap.c, mm/vma.c)
             if call.result != a[0] || a[3] & CallBits.mremapDontUnmap != 0 {
@@ -54,7 +64,11 @@ public struct ProcessMemory: Sendable {
             if a[0] != 0 && call.result != a[0] {
                 effect.refusedBrk = true
             } else {
-                if programBreak != 0 && call.result != programBreak { space.setBreak(from: programBreak, to: call.result) }
+                if programBreak != 0 && call.result != programBreak {
+                    space.setBreak(from: programBreak, to: call.result)
+                    let low = Swift.min(programBreak, call.result), high = Swift.max(programBreak, call.result)
+                    effect.touched(Page.roundDown(low, to: Page.size), length: Page.roundUp(high, to: Page.size) - Page.roundDown(low, to: Page.size))
+                }
                 programBreak = call.result
             }
         case .madvise:
@@ -103,11 +117,15 @@ public struct ProcessMemory: Sendable {
             let size = Page.roundUp(segment?.size ?? Page.size, to: page)
             var prot: UInt32 = a[2] & CallBits.shmRdonly != 0 ? 1 : 3
             if a[2] & CallBits.shmExec != 0 { prot |= 4 }
+            effect.touched(call.result, length: size)
             space.map(Mapping(start: call.result, end: Page.end(call.result, size), prot: prot, shared: true,
                               path: "/SYSV (deleted)", hugePageSize: segment?.hugePageSize,
                               traits: AreaTraits(flags: [], lineage: 0)))
         case .shmdt:
-            if let m = space.mapping(containing: a[0]) { space.unmap(start: m.start, length: m.length) }
+            if let m = space.mapping(containing: a[0]) {
+                space.unmap(start: m.start, length: m.length)
+                effect.touched(m.start, length: m.length)
+            }
         default:
             break
         }

@@ -25,6 +25,12 @@ final class TracedProcess {
     func resyncDelay(_ base: Double) -> Double { base * Double(1 << min(resyncsInAgreement, 6)) }
     var pageSizeUse: [UInt64: Int] = [:]
     var touches = HugetlbTouches()
+    /// Where the model changed lately, to tell when two threads' calls may have run in another
+    /// order than the tracer saw them.
+    var journal = ChangeJournal()
+    /// Spans whose order the tracer could not tell, for the next check with the kernel
+    /// (`Tracer.checkUnsure`).
+    var rechecks: [(start: UInt64, end: UInt64)] = []
 
     init(pid: Int32, space: AddressSpace, command: [String]) {
         self.pid = pid
@@ -54,6 +60,10 @@ final class TracedThread {
     /// Running a call whose result the model took at entry (`Tracer.munmapIsCertain`): the
     /// kernel may not have done it yet. Cleared at the thread's next stop.
     var inUnseenCall = false
+    /// The journal's sequence number when the pending call entered (for a call taken at
+    /// entry: once the model took it), and where that call changes areas.
+    var entryEpoch: UInt64 = 0
+    var unseenSpans: [(start: UInt64, end: UInt64)] = []
 
     /// Inside a call the model may not have followed yet: one seen at entry and not at its exit,
     /// or one taken at entry that the kernel may not have done.

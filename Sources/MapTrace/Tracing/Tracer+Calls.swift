@@ -126,6 +126,7 @@ extension Tracer {
         }
         thread.pending = record
         thread.pendingHugePageSize = huge
+        thread.entryEpoch = thread.process.journal.epoch
     }
 
     /// The call's result is known (at its exit, or at its entry: `munmapIsCertain`): update the
@@ -152,13 +153,14 @@ extension Tracer {
             process.mapCountBeforeHugetlb = process.space.count
         }
         let effect = process.memory.apply(memoryCall, segments: &shmSegments)
+        journal(thread, effect)
         if effect.hugetlbBytes > 0, let huge {
             process.statistics.hugetlbMappings += 1
             process.statistics.bytesMappedByPageSize[huge, default: 0] += effect.hugetlbBytes
             process.pageSizeUse[huge, default: 0] += 1
         }
         checkUnsure(process, everything: effect.changedEverything)
-        if debugModel, debugReports < 3, !thread.inUnseenCall, let kernel = try? MapsFile.read(pid: process.pid).filter({ $0.path != "[vsyscall]" }), kernel.count != process.space.count {
+        if debugModel, debugReports < 3, !process.threads.contains(where: { threads[$0]?.insideCall == true }), let kernel = try? MapsFile.read(pid: process.pid).filter({ $0.path != "[vsyscall]" }), kernel.count != process.space.count {
             let model = process.space.mappings
             let k = Set(kernel.map { "\($0.start)-\($0.end)" }), m = Set(model.map { "\($0.start)-\($0.end)" })
             Console.error("DEBUG \(CallText.render(call)) kernel \(kernel.count) model \(model.count)")
@@ -191,26 +193,68 @@ extension Tracer {
         periodic(process, now: now)
     }
 
-    /// Asks the kernel how the areas around the boundaries the model was unsure of really are
-    /// (two private areas whose anon_vmas no call shows, a call that stopped half way), and
-    /// takes its answer. One PROCMAP_QUERY per area involved; a re-read of smaps on kernels
-    /// without it.
+    /// Notes where a call changed the model. When a call of another thread changed anything
+    /// there (or beside it) since this one entered, the kernel may have run the two in the other
+    /// order than the model took them: the span is checked with the kernel.
+    func journal(_ thread: TracedThread, _ effect: CallEffect) {
+        let process = thread.process
+        if effect.changedEverything {
+            process.journal.record(0, .max)  // re-read from smaps just after
+            return
+        }
+        for span in effect.spans where process.journal.changed(since: thread.entryEpoch, span.start, span.end) {
+            process.rechecks.append(span)
+        }
+        for span in effect.spans { process.journal.record(span.start, span.end) }
+        if thread.inUnseenCall {
+            thread.unseenSpans = effect.spans
+            thread.entryEpoch = process.journal.epoch
+        }
+    }
+
+    /// The next stop of a thread whose munmap the model took at its entry: the kernel has done
+    /// it now. A change near it by another thread since may have been taken before it while
+    /// the kernel ran it after (or the other way round): those spans are checked.
+    func settleUnseen(_ thread: TracedThread) {
+        let process = thread.process
+        for span in thread.unseenSpans where process.journal.changed(since: thread.entryEpoch, span.start, span.end) {
+            process.rechecks.append(span)
+        }
+        thread.unseenSpans = []
+        if !process.rechecks.isEmpty { checkUnsure(process) }
+    }
+
+    /// Asks the kernel how the areas are around the boundaries the model was unsure of (two
+    /// private areas whose anon_vmas no call shows, a call that stopped half way) and over the
+    /// spans two threads changed in an order the tracer cannot tell, and takes its answer.
+    /// One PROCMAP_QUERY per area involved; a re-read of smaps on kernels without it.
     func checkUnsure(_ process: TracedProcess, everything: Bool = false) {
         let boundaries = process.space.takeUnsure()
-        guard everything || !boundaries.isEmpty else { return }
+        let rechecks = process.rechecks
+        process.rechecks.removeAll()
+        guard everything || !boundaries.isEmpty || !rechecks.isEmpty else { return }
         process.statistics.modelQueries = (process.statistics.modelQueries ?? 0) + 1
         if process.mapsQuery == nil && !everything { process.mapsQuery = AreaQuery(pid: process.pid) }
         if let query = process.mapsQuery, !everything {
-            // one window per cluster of boundaries: a move's source and destination may lie far apart
+            // one window per cluster: a move's source and destination may lie far apart
             let top: UInt64 = 1 << 47  // TASK_SIZE of x86_64 with 4-level page tables
+            let spans = boundaries.map { (start: $0, end: $0) } + rechecks
             var windows: [(low: UInt64, high: UInt64)] = []
-            for b in boundaries.filter({ $0 > 0 && $0 < top }).sorted() {
-                if let last = windows.last, b <= last.high + (1 << 20) { windows[windows.count - 1].high = b }
-                else { windows.append((b, b)) }
+            for span in spans.map({ (start: max($0.start, 1), end: min($0.end, top - 1)) }).filter({ $0.start <= $0.end }).sorted(by: { $0.start < $1.start }) {
+                if let last = windows.last, span.start <= last.high + (1 << 20) {
+                    windows[windows.count - 1].high = max(last.high, span.end)
+                } else {
+                    windows.append((span.start, span.end))
+                }
             }
             do {
                 for w in windows {
-                    process.space.adopt(try query.areas(from: w.low - 1, to: w.high + 1), low: w.low - 1, high: w.high + 1)
+                    // the whole of every area the model holds there: what the answer replaces
+                    let held = process.space.mappings(overlapping: w.low - 1, length: w.high - w.low + 2)
+                    let low = min(w.low - 1, held.first?.start ?? .max), high = max(w.high + 1, held.last?.end ?? 0)
+                    if let changed = process.space.adopt(try query.areas(from: low, to: high), low: low, high: high) {
+                        process.journal.record(changed.start, changed.end)
+                    }
                 }
                 return
             } catch {}
@@ -224,6 +268,7 @@ extension Tracer {
         guard let areas = try? MapsFile.readSmaps(pid: process.pid) else { return }
         let defaults = process.space.defaultFlags
         process.space = AddressSpace(areas, inherited: inherited)
+        process.journal.record(0, .max)
         process.space.defaultFlags = defaults
     }
 

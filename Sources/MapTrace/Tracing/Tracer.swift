@@ -128,7 +128,10 @@ public final class Tracer {
 
     private func stopped(_ pid: Int32, signal sig: Int32, event: Int32) {
         let thread = threads[pid] ?? adopt(pid)
-        thread.inUnseenCall = false
+        if thread.inUnseenCall {
+            thread.inUnseenCall = false
+            settleUnseen(thread)
+        }
         if event != Int32(PTRACE_EVENT_STOP.rawValue) { thread.awaitingFirstStop = false }
         if thread.detachAtNextStop {
             detach(thread, signal: event == 0 && sig != SIGTRAP | 0x80 && sig != SIGSTOP ? sig : 0)
