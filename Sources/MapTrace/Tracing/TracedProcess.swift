@@ -6,7 +6,9 @@ final class TracedProcess {
     var memory: ProcessMemory
     var space: AddressSpace {
         get { memory.space }
-        set { memory.space = newValue }
+        // in place: a get-then-set would copy the whole tree on every change (copy-on-write
+        // sees two owners)
+        _modify { yield &memory.space }
     }
     /// /proc/PID/maps, open for PROCMAP_QUERY while the process keeps its mm (reopened after exec).
     var mapsQuery: AreaQuery?
