@@ -153,7 +153,7 @@ struct ModelDifferentialTests {
         var rounds = 0, queries = 0, drifts = 0
         var mismatches: [String] = []
         // as many threads as a dataplane has lcores here; before the journal of changes
-        // (docs/architecture.md, "Threads") 4 of these 5 runs ended a round with a wrong count
+        // (docs/architecture.md, "Threads") 17 of these 200 rounds ended with a wrong count
         for seed in 1...5 {
             let outcome = try threadRounds(seed: seed, threads: 8, rounds: 40)
             rounds += outcome.rounds
