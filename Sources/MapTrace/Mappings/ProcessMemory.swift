@@ -16,14 +16,12 @@ public struct ProcessMemory: Sendable {
     public mutating func apply(_ call: MemoryCall, segments: inout SharedMemorySegments) -> CallEffect {
         var effect = CallEffect()
         let a = call.args
+        if let range = call.range { effect.touched(range.start, length: range.length) }
         if call.failed {
             // Calls change areas one after another and can fail after changing some (a hole
             // in the range, a split refused at the limit); munmap, a MAP_FIXED mmap and a
             // move split the areas at the range's edges before they find a sealed one.
-            if let range = call.range {
-                space.markUnsure(start: range.start, length: range.length)
-                effect.touched(range.start, length: range.length)
-            }
+            if let range = call.range { space.markUnsure(start: range.start, length: range.length) }
             if call.syscall == .mmap, a[3] & (CallBits.mapFixed | CallBits.mapFixedNoReplace) != 0 {
                 space.markUnsure(start: a[0], length: a[1])
                 effect.touched(a[0], length: a[1])
@@ -35,7 +33,6 @@ public struct ProcessMemory: Sendable {
             if call.syscall == .mlockall { effect.changedEverything = true }
             return effect
         }
-        if let range = call.range { effect.touched(range.start, length: range.length) }
         switch call.syscall {
         case .mmap:
             let mapping = Self.newMapping(call)

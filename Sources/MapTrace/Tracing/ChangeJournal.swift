@@ -15,9 +15,8 @@ struct ChangeJournal {
     private var oldest = 0
     private let capacity = 1024
 
-    /// Notes a change of [low, high) and returns its sequence number.
-    @discardableResult
-    mutating func record(_ low: UInt64, _ high: UInt64) -> UInt64 {
+    /// Notes a change of [low, high) under the next sequence number.
+    mutating func record(_ low: UInt64, _ high: UInt64) {
         epoch += 1
         if changes.count < capacity {
             changes.append((epoch, low, high))
@@ -25,7 +24,6 @@ struct ChangeJournal {
             changes[oldest] = (epoch, low, high)
             oldest = (oldest + 1) % capacity
         }
-        return epoch
     }
 
     /// Whether a change after `since` touched [low, high) or a page beside it. True too when

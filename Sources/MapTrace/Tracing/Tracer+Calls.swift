@@ -160,7 +160,7 @@ extension Tracer {
             process.pageSizeUse[huge, default: 0] += 1
         }
         checkUnsure(process, everything: effect.changedEverything)
-        if debugModel, debugReports < 3, !process.threads.contains(where: { threads[$0]?.insideCall == true }), let kernel = try? MapsFile.read(pid: process.pid).filter({ $0.path != "[vsyscall]" }), kernel.count != process.space.count {
+        if debugModel, debugReports < 3, !anyThreadInsideCall(process), let kernel = try? MapsFile.read(pid: process.pid).filter({ $0.path != "[vsyscall]" }), kernel.count != process.space.count {
             let model = process.space.mappings
             let k = Set(kernel.map { "\($0.start)-\($0.end)" }), m = Set(model.map { "\($0.start)-\($0.end)" })
             Console.error("DEBUG \(CallText.render(call)) kernel \(kernel.count) model \(model.count)")
@@ -287,10 +287,16 @@ extension Tracer {
         }
     }
 
+    /// Whether a thread of the process (other than `except`) is in a call the model may not have
+    /// followed yet: only when none is can the model be compared with the kernel.
+    func anyThreadInsideCall(_ process: TracedProcess, except: Int32? = nil) -> Bool {
+        process.threads.contains { $0 != except && threads[$0]?.insideCall == true }
+    }
+
     /// Re-reads /proc/PID/maps when the kernel's count differs from the model's, and says so.
     func resync(_ process: TracedProcess, time: Double) {
         // a thread inside a call may have changed the areas already: the model follows at its exit
-        guard !process.threads.contains(where: { threads[$0]?.insideCall == true }), let kernel = try? MapsFile.kernelCount(pid: process.pid) else { return }
+        guard !anyThreadInsideCall(process), let kernel = try? MapsFile.kernelCount(pid: process.pid) else { return }
         maxMapCount = Tracer.readMaxMapCount()
         process.resyncsInAgreement = kernel == process.space.count ? process.resyncsInAgreement + 1 : 0
         if kernel != process.space.count {

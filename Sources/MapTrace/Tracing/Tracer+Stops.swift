@@ -48,8 +48,7 @@ extension Tracer {
         guard start % Page.size == 0, length > 0, start < top, length <= top - start else { return false }
         let end = Page.end(start, Page.roundUp(length, to: Page.size))
         let process = thread.process
-        guard !process.threads.contains(where: { $0 != thread.tid && threads[$0]?.insideCall == true })
-        else { return false }
+        guard !anyThreadInsideCall(process, except: thread.tid) else { return false }
         for area in process.space.mappings(overlapping: start, length: end - start) {
             // a sealed area, or one whose flags the model lost track of (it may be sealed)
             guard let traits = area.traits, !traits.uncertain, !traits.flags.contains(.sealed) else { return false }
