@@ -40,15 +40,22 @@ extension Tracer {
     /// huge page boundaries (EINVAL), and, when it cuts a hole in the middle of an area, a map
     /// count at its limit (ENOMEM). Otherwise it succeeds (short of failing to allocate a few
     /// bytes). So when the arguments are sound, no such area is in the range, a hole in the
-    /// middle leaves the count well below vm.max_map_count, and the model is exact because no
-    /// other thread of the process is inside a call, the call succeeds and the model can take it now.
+    /// middle leaves the count well below vm.max_map_count, and no call of another thread in
+    /// flight could bring such an area into the range (`leavesMunmapAlone`), the call succeeds
+    /// and the model can take it now. Whichever order the kernel runs it in with those other
+    /// calls, the journal settles at the thread's next stop (`settleUnseen`).
     func munmapIsCertain(_ thread: TracedThread, _ call: CallRecord) -> Bool {
         let start = call.args[0], length = call.args[1]
         let top: UInt64 = 1 << 47  // TASK_SIZE of x86_64 with 4-level page tables
         guard start % Page.size == 0, length > 0, start < top, length <= top - start else { return false }
         let end = Page.end(start, Page.roundUp(length, to: Page.size))
         let process = thread.process
-        guard !anyThreadInsideCall(process, except: thread.tid) else { return false }
+        var inFlight = 0
+        for tid in process.threads where tid != thread.tid {
+            guard let other = threads[tid], other.insideCall else { continue }
+            if let pending = other.pending, !pending.leavesMunmapAlone(hugePageSize: other.pendingHugePageSize) { return false }
+            inFlight += 1
+        }
         for area in process.space.mappings(overlapping: start, length: end - start) {
             // a sealed area, or one whose flags the model lost track of (it may be sealed)
             guard let traits = area.traits, !traits.uncertain, !traits.flags.contains(.sealed) else { return false }
@@ -57,8 +64,9 @@ extension Tracer {
                 return false  // special mappings refuse to be split
             }
             // a hole in the middle: +1 area, refused only at the limit; a margin for the
-            // limit read at the last re-sync (maxMapCount) being older than a sysctl since
-            if cutBelow && cutAbove && process.space.count + 8 >= maxMapCount { return false }
+            // limit read at the last re-sync (maxMapCount) being older than a sysctl since, and
+            // for the two areas each call in flight may add first
+            if cutBelow && cutAbove && process.space.count + 8 + 2 * inFlight >= maxMapCount { return false }
             if let huge = area.hugePageSize {
                 if cutBelow && start % huge != 0 { return false }
                 if cutAbove && end % huge != 0 { return false }
@@ -80,6 +88,22 @@ extension Tracer {
 }
 
 extension CallRecord {
+    /// Whether this call, in flight in another thread, leaves an munmap's outcome as the model
+    /// predicts it, run before or after it: it may add areas (two at most: the margin above)
+    /// or take them away, but it brings no sealed, special or hugetlb area anywhere. A file
+    /// mapping may be a device's that refuses a split; an mremap moves any area anywhere.
+    func leavesMunmapAlone(hugePageSize: UInt64?) -> Bool {
+        switch syscall {
+        case .munmap, .shmdt, .mprotect, .pkey_mprotect, .madvise, .mlock, .mlock2, .munlock, .mbind, .brk,
+             .open, .openat, .openat2, .creat, .fallocate, .ftruncate, .memfd_create, .shmget, .statfs, .fstatfs:
+            true
+        case .mmap:
+            args[3] & CallBits.mapAnonymous != 0 && hugePageSize == nil
+        case .mremap, .mseal, .shmat, .mlockall, .munlockall, .prctl, .execve, .execveat:
+            false
+        }
+    }
+
     /// An openat of an absolute path from AT_FDCWD: the cwd only decorates its line
     /// (`AT_FDCWD</cwd>`, as strace -y prints it), so it is read at the exit, and only when the
     /// line is shown; most of a dataplane's opens then cost no readlink.
