@@ -184,12 +184,17 @@ ssize_t mt_read_string(pid_t pid, uint64_t addr, char *buf, size_t size) {
     size_t got = 0, max = size - 1;
     while (got < max) {
         uint64_t a = addr + got;
-        /* one iovec must not cross a page: a string that ends just before an
-         * unmapped page would otherwise fail with EFAULT */
+        /* one remote iovec per page: a string that ends just before an unmapped
+         * page then reads short instead of failing with EFAULT. When little of
+         * the first page is left, the next page comes in the same call (DPDK's
+         * "/proc/self/pagemap" straddles one at every page file it opens). */
         size_t chunk = (size_t)(4096 - (a & 4095));
         if (chunk > max - got) chunk = max - got;
-        struct iovec l = {buf + got, chunk}, r = {(void *)(uintptr_t)a, chunk};
-        ssize_t n = process_vm_readv(pid, &l, 1, &r, 1, 0);
+        size_t next = chunk < 512 ? max - got - chunk : 0;
+        if (next > 4096) next = 4096;
+        struct iovec l = {buf + got, chunk + next};
+        struct iovec r[2] = {{(void *)(uintptr_t)a, chunk}, {(void *)(uintptr_t)(a + chunk), next}};
+        ssize_t n = process_vm_readv(pid, &l, 1, r, next ? 2 : 1, 0);
         if (n < 0) {
             if (errno == ENOSYS || errno == EPERM) {
                 ssize_t m = peek_read(pid, a, buf + got, max - got, 1);

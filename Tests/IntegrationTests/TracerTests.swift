@@ -44,6 +44,37 @@ struct TracerTests {
         #expect(mount.files.isEmpty)
     }
 
+    /// A path is read from the traced program a page or two at a time: one that ends on the last
+    /// byte before an unmapped page, and one that straddles two pages, are both read whole.
+    @Test("paths that end just before an unmapped page or straddle two pages are decoded whole")
+    func pathsAtPageEdges() throws {
+        // the two pages: the path's end at the top of the first, the second unmapped; then a
+        // path that starts 5 bytes before the end of a page and goes on into the next
+        let script = """
+            import ctypes, mmap
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.mmap.restype = ctypes.c_void_p
+            libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+            libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+            libc.open.argtypes = [ctypes.c_void_p, ctypes.c_int]
+            page = mmap.PAGESIZE
+            for name, at_end in [(b"/nonexistent/edge-of-a-page", True), (b"/nonexistent/across-two-pages", False)]:
+                base = libc.mmap(None, 2 * page, 3, 0x22, -1, 0)
+                if at_end:
+                    libc.munmap(base + page, page)
+                    start = base + page - len(name) - 1
+                else:
+                    start = base + page - 5
+                ctypes.memmove(start, name + b"\\0", len(name) + 1)
+                libc.open(start, 0)
+            """
+        let result = Fixture.run([maptrace, "--no-status", "--all", "--", "python3", "-c", script])
+        #expect(result.status == 0, "\(result.stderr)")
+        for path in ["/nonexistent/edge-of-a-page", "/nonexistent/across-two-pages"] {
+            #expect(result.stderr.contains("\"\(path)\", O_RDONLY) = -1 ENOENT"), "\(path) in:\n\(result.stderr)")
+        }
+    }
+
     /// maptrace's openat and mmap lines equal `strace -f -y`'s for the same program, addresses aside.
     @Test("openat and mmap lines match strace -f -y", Fixture.privileged)
     func matchesStrace() throws {
