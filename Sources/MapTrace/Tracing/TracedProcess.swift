@@ -14,7 +14,9 @@ final class TracedProcess {
     var mapsQuery: AreaQuery?
     var statistics: ProcessStatistics
     var command: [String]
-    var threads: Set<Int32> = []
+    /// Its threads by tid (the tracer's own table holds them too): a check over the threads
+    /// of a process, made at many stops, reads them here without a lookup each.
+    var threads: [Int32: TracedThread] = [:]
     /// The mapping count just before the first hugetlb mapping: the process's baseline.
     var mapCountBeforeHugetlb: Int?
     /// Monotonic time of the last comparison with /proc/PID/maps.
@@ -65,6 +67,9 @@ final class TracedThread {
     /// The journal's sequence number when the pending call entered (for a call taken at
     /// entry: once the model took it), and where that call changes areas.
     var entryEpoch: UInt64 = 0
+    /// Whether the pending call leaves another thread's munmap alone
+    /// (`CallRecord.leavesMunmapAlone`), decided once at its entry.
+    var pendingLeavesMunmapAlone = true
     var unseenSpans: [(start: UInt64, end: UInt64)] = []
 
     /// Inside a call the model may not have followed yet: one seen at entry and not at its exit,

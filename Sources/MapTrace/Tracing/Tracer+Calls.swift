@@ -126,6 +126,7 @@ extension Tracer {
         }
         thread.pending = record
         thread.pendingHugePageSize = huge
+        thread.pendingLeavesMunmapAlone = record.leavesMunmapAlone(hugePageSize: huge)
         thread.entryEpoch = thread.process.journal.epoch
     }
 
@@ -290,7 +291,7 @@ extension Tracer {
     /// Whether a thread of the process (other than `except`) is in a call the model may not have
     /// followed yet: only when none is can the model be compared with the kernel.
     func anyThreadInsideCall(_ process: TracedProcess, except: Int32? = nil) -> Bool {
-        process.threads.contains { $0 != except && threads[$0]?.insideCall == true }
+        process.threads.contains { $0.key != except && $0.value.insideCall }
     }
 
     /// Re-reads /proc/PID/maps when the kernel's count differs from the model's, and says so.

@@ -78,7 +78,7 @@ extension Tracer {
     /// untraced process would get ENOSYS from every filtered call.
     private func hold(_ thread: TracedThread) {
         let pid = thread.process.pid
-        for tid in thread.process.threads where tid != thread.tid {
+        for tid in thread.process.threads.keys where tid != thread.tid {
             _ = mt_ptrace(Int32(PTRACE_INTERRUPT.rawValue), tid, 0, 0)
         }
         let release = "kill -USR1 \(getpid())"

@@ -51,9 +51,9 @@ extension Tracer {
         let end = Page.end(start, Page.roundUp(length, to: Page.size))
         let process = thread.process
         var inFlight = 0
-        for tid in process.threads where tid != thread.tid {
-            guard let other = threads[tid], other.insideCall else { continue }
-            if let pending = other.pending, !pending.leavesMunmapAlone(hugePageSize: other.pendingHugePageSize) { return false }
+        for (tid, other) in process.threads where tid != thread.tid && other.insideCall {
+            // an munmap taken at entry (no pending call) was as certain as this one
+            if other.pending != nil && !other.pendingLeavesMunmapAlone { return false }
             inFlight += 1
         }
         for area in process.space.mappings(overlapping: start, length: end - start) {

@@ -30,7 +30,7 @@ extension Tracer {
             processes[tgid] = process
         }
         let thread = TracedThread(tid: tid, process: process)
-        process.threads.insert(tid)
+        process.threads[tid] = thread
         threads[tid] = thread
         return thread
     }
@@ -42,7 +42,8 @@ extension Tracer {
         if former != thread.tid, let old = threads.removeValue(forKey: former) {
             thread.pending = old.pending
             thread.pendingHugePageSize = old.pendingHugePageSize
-            thread.process.threads.remove(former)
+            thread.pendingLeavesMunmapAlone = old.pendingLeavesMunmapAlone
+            thread.process.threads[former] = nil
         }
         let process = thread.process
         if process.pid == root { commandStarted = true }
@@ -65,7 +66,7 @@ extension Tracer {
         guard let thread = threads.removeValue(forKey: tid) else { return }
         injector?.forget(tid: tid)
         let process = thread.process
-        process.threads.remove(tid)
+        process.threads[tid] = nil
         let exited = mt_wifexited(status) != 0
         let code: Int32? = exited ? mt_wexitstatus(status) : nil
         let sig: Int32? = exited ? nil : mt_wtermsig(status)
@@ -111,7 +112,7 @@ extension Tracer {
     func detach(_ thread: TracedThread, signal sig: Int32) {
         _ = mt_ptrace(Int32(PTRACE_DETACH.rawValue), thread.tid, 0, UInt64(sig))
         threads[thread.tid] = nil
-        thread.process.threads.remove(thread.tid)
+        thread.process.threads[thread.tid] = nil
         if thread.process.threads.isEmpty, processes[thread.process.pid] === thread.process {
             processes[thread.process.pid] = nil
             finished.append(thread.process.statistics)
