@@ -67,3 +67,6 @@ let foreignArchCode: UInt16 = 0x7fff
 /// tracer, and every memory call it makes would fail with ENOSYS.
 let cloneUntracedCode: UInt16 = 0x7ffe
 let clone3Code: UInt16 = 0x7ffd
+/// The filter's code for chroot, pivot_root, setns and unshare: after one, a path may name
+/// another file than before without any mount (see DirectoryFilesystems).
+let rootChangeCode: UInt16 = 0x7ffc

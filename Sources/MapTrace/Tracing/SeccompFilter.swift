@@ -81,6 +81,10 @@ final class SeccompFilter {
         guard rc == 0 else { throw MapTraceError.seccomp("rule for clone: \(errnoName(-rc))") }
         rc = seccomp_rule_add_array(ctx, SeccompFilter.trace(clone3Code), seccomp_syscall_resolve_name("clone3"), 0, nil)
         guard rc == 0 else { throw MapTraceError.seccomp("rule for clone3: \(errnoName(-rc))") }
+        for name in ["chroot", "pivot_root", "setns", "unshare"] {
+            rc = seccomp_rule_add_array(ctx, SeccompFilter.trace(rootChangeCode), seccomp_syscall_resolve_name(name), 0, nil)
+            guard rc == 0 else { throw MapTraceError.seccomp("rule for \(name): \(errnoName(-rc))") }
+        }
     }
 
     deinit { mt_bpf_free(&program) }

@@ -28,6 +28,8 @@ final class TracedProcess {
 
     func resyncDelay(_ base: Double) -> Double { base * Double(1 << min(resyncsInAgreement, 6)) }
     var pageSizeUse: [UInt64: Int] = [:]
+    /// Whether it has maptrace's root and mount namespace (DirectoryFilesystems); nil: not asked yet.
+    var sharesRoot: Bool?
     var touches = HugetlbTouches()
     /// Where the model changed lately, to tell when two threads' calls may have run in another
     /// order than the tracer saw them.

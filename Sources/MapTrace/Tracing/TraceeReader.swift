@@ -79,9 +79,14 @@ final class TraceeReader {
     /// The huge page size of the hugetlbfs mount holding the directory of a path the tracee
     /// named (resolved in its own root and against `base`, its cwd or dirfd), else nil.
     func hugePageSize(pid: Int32, path: String, base: String?) -> UInt64? {
+        hugePageSize(ofPath: "/proc/\(pid)/root" + TraceeReader.directory(of: path, base: base))
+    }
+
+    /// The absolute directory of a path the tracee named, as written ("/" for a file at the root).
+    static func directory(of path: String, base: String?) -> String {
         var absolute = path.hasPrefix("/") ? path : (base ?? "/") + "/" + path
         if let slash = absolute.lastIndex(of: "/") { absolute = String(absolute[..<slash]) }
-        return hugePageSize(ofPath: "/proc/\(pid)/root" + (absolute.isEmpty ? "/" : absolute))
+        return absolute.isEmpty ? "/" : absolute
     }
 
     private func hugePageSize(ofPath path: String) -> UInt64? {

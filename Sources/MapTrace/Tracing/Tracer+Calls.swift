@@ -26,6 +26,11 @@ extension Tracer {
             foreignCall(thread, number: UInt64(info.seccomp.nr))
             return
         }
+        if code == rootChangeCode {
+            directories.rootChanged()
+            resume(thread)
+            return
+        }
         if code == cloneUntracedCode || code == clone3Code {
             keepTraced(thread, isClone3: code == clone3Code, cloneArgs: UInt64(info.seccomp.args.0))
             return

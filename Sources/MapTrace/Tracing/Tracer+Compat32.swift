@@ -7,7 +7,9 @@ import Glibc
 extension Tracer {
     /// A seccomp stop at an i386 call.
     func compatCallEntry(_ thread: TracedThread, number: UInt64, code: UInt16, args: SyscallArguments) {
-        if code == cloneUntracedCode || code == clone3Code {
+        if code == rootChangeCode {
+            directories.rootChanged()
+        } else if code == cloneUntracedCode || code == clone3Code {
             // clone's flags are in ebx for an i386 caller; clone3's struct is the same for both.
             let cleared = code == clone3Code ? mt_clear_clone_untraced(thread.tid, 1, args[0] & 0xffff_ffff)
                                              : mt_clear_clone_untraced_i386(thread.tid)

@@ -27,6 +27,13 @@ extension Tracer {
             base = reader.fdPath(pid: thread.tid, fd: UInt64(bitPattern: -100))  // the cwd
         }
         if relative && base == nil { return true }
+        let process = thread.process
+        if filtered && !directories.disabled {
+            if process.sharesRoot == nil { process.sharesRoot = directories.sharesRoot(pid: process.pid) }
+            if process.sharesRoot == true {
+                return directories.hugePageSize(of: TraceeReader.directory(of: path, base: base), pid: thread.tid) != nil
+            }
+        }
         return reader.hugePageSize(pid: thread.tid, path: path, base: base) != nil
     }
 }

@@ -72,6 +72,8 @@ public final class Tracer {
     public internal(set) var commandStarted = false
     let defaultHugePageSize = MountTable.defaultHugePageSize()
     var warnedUntraced = false
+    /// What the directories of opens lie on, kept between opens where that is safe.
+    lazy var directories = DirectoryFilesystems()
     lazy var injector: FaultInjector? = options.injections.isEmpty ? nil : FaultInjector(rules: options.injections)
     /// i386 threads in an ipc(SHMAT), and where the call will store the attached address.
     var ipcShmatResult: [Int32: UInt64] = [:]
