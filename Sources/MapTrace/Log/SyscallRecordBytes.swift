@@ -9,7 +9,22 @@ final class SyscallRecordBytes {
     /// bounds, capacity or uniqueness checks per byte (a record is at most a few KiB: its one
     /// string of any length, an fd path, is limited to `longestPath` below).
     private let base: UnsafeMutablePointer<UInt8>
-    private(set) var count = 0
+    /// Where the record has got to, behind a pointer: a stored property of a class is checked
+    /// for exclusive access at run time at every `count += n` (swift_beginAccess), which was a
+    /// fifth of a record's cost; memory behind a pointer is not.
+    private let cursor: UnsafeMutablePointer<Cursor>
+    private struct Cursor {
+        var count = 0
+        /// Where the text's value starts in `bytes`, and how many more bytes its escaped form
+        /// has than the unescaped one (escapes in a path make it longer).
+        var textStart = 0
+        var escapedExtra = 0
+    }
+
+    private(set) var count: Int {
+        get { cursor.pointee.count }
+        set { cursor.pointee.count = newValue }
+    }
     private static let capacity = 1 << 16
     private static let longestPath = 8192
     private var protCache: [UInt64: RenderedFlags] = [:]
@@ -23,9 +38,17 @@ final class SyscallRecordBytes {
         var names: [UInt8]
     }
 
-    init() { base = .allocate(capacity: Self.capacity) }
+    init() {
+        base = .allocate(capacity: Self.capacity)
+        cursor = .allocate(capacity: 1)
+        cursor.initialize(to: Cursor())
+    }
 
-    deinit { base.deallocate() }
+    deinit {
+        base.deallocate()
+        cursor.deinitialize(count: 1)
+        cursor.deallocate()
+    }
 
     /// The record's bytes, valid until the next `format`.
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
@@ -127,13 +150,9 @@ final class SyscallRecordBytes {
 
     // MARK: - the text's width
 
-    /// Where the text's value starts in `bytes`, and the UTF-8 length its unescaped form has
-    /// so far (escapes in a path make the escaped form longer).
-    private var textStart = 0
-    private var escapedExtra = 0
-
+    /// The UTF-8 length the text's unescaped form has so far.
     private var textWidth: Int {
-        count - textStart - escapedExtra
+        cursor.pointee.count - cursor.pointee.textStart - cursor.pointee.escapedExtra
     }
 
     // MARK: - pieces
@@ -178,8 +197,8 @@ final class SyscallRecordBytes {
 
     /// The text's value starts here.
     private func markText() {
-        textStart = count
-        escapedExtra = 0
+        cursor.pointee.textStart = count
+        cursor.pointee.escapedExtra = 0
     }
 
     private func raw(_ s: String) {
@@ -277,7 +296,7 @@ final class SyscallRecordBytes {
             default: put(byte)
             }
         }
-        escapedExtra += (count - before) - length
+        cursor.pointee.escapedExtra += (count - before) - length
         if quoted { put(UInt8(ascii: "\"")) }
     }
 }
