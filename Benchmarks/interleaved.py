@@ -3,11 +3,16 @@
 (each round runs every command once, in turn), so that a change in the machine's load falls on
 all of them alike, then print the medians and the ratios of added time (traced minus untraced).
 
-    interleaved.py NAME RUNS untraced=CMD maptrace=CMD maptrace-pinned=CMD strace=CMD taskset-strace=CMD
+    interleaved.py NAME RUNS untraced=CMD maptrace=CMD maptrace-pinned=CMD strace=CMD taskset-strace=CMD \
+        [maptrace-nolog=CMD maptrace-pinned-nolog=CMD]
+
+With the two -nolog commands (maptrace's own without --log) and RECORDS in the environment, it
+also prints what a log record costs.
 
 Each CMD is split like a shell word list (no shell runs it); its output is discarded and its exit
 status ignored (DPDK's l2fwd exits 1 by design here). One warm-up round comes first.
 """
+import os
 import shlex
 import statistics
 import subprocess
@@ -40,3 +45,12 @@ print(f"{name:8} untraced {bare:.3f}s | maptrace {r['maptrace']:.3f}s | --pin-tr
       f"strace {r['strace']:.3f}s | taskset strace {r['taskset-strace']:.3f}s   (medians of {runs})\n{name:8} ranges: {spread}")
 print(f"{name:8} added time: maptrace / strace = {ratio('maptrace', 'strace', 0.5)}; "
       f"--pin-tracee / taskset strace = {ratio('maptrace-pinned', 'taskset-strace', 1.0)}", flush=True)
+# The --log row also runs maptrace without the log in the same rounds (RECORDS: records a run
+# writes): what a record costs, by default and pinned.
+if "maptrace-nolog" in r and "RECORDS" in os.environ:
+    records = int(os.environ["RECORDS"])
+    def per_record(a, b):
+        return (r[a] - r[b]) / records * 1e6
+    print(f"{name:8} --log adds {per_record('maptrace', 'maptrace-nolog'):.2f} µs a record "
+          f"(without it: {r['maptrace-nolog']:.3f}s), pinned {per_record('maptrace-pinned', 'maptrace-pinned-nolog'):.2f} µs "
+          f"(without it: {r['maptrace-pinned-nolog']:.3f}s) (goal <= 1.5)", flush=True)

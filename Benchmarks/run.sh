@@ -2,7 +2,7 @@
 # maptrace against the untraced run and the two strace a user would run, on the same workloads,
 # in one run:
 #   loop      100k anonymous mmap/munmap pairs (Benchmarks/mmapbench.c)
-#   log       the same with --log on
+#   log       the same with --log on, and without it in the same rounds: what a record costs
 #   threads   200 threads making 500 pairs each at once (Benchmarks/threadbench.c)
 #   prefill   the loop in a process that already holds 60,000 mappings (the model stays O(log n))
 #   dpdk      the real DPDK 22.11 l2fwd from Debian's packages, built from
@@ -77,7 +77,9 @@ row() {  # name, maptrace options ("" for none), command…
         "maptrace=${MAPTRACE[*]} $extra -- $cmd" \
         "maptrace-pinned=${MAPTRACE[*]} $extra --pin-tracee --cpu 0 -- $cmd" \
         "strace=${STRACE[*]} $cmd" \
-        "taskset-strace=taskset -c 0 ${STRACE[*]} $cmd"
+        "taskset-strace=taskset -c 0 ${STRACE[*]} $cmd" \
+        ${WITHOUT_LOG:+"maptrace-nolog=${MAPTRACE[*]} -- $cmd"} \
+        ${WITHOUT_LOG:+"maptrace-pinned-nolog=${MAPTRACE[*]} --pin-tracee --cpu 0 -- $cmd"}
 }
 
 # The real DPDK: Debian's l2fwd example, built as its Makefile says, on pages of our own.
@@ -106,7 +108,8 @@ echo "$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), $RUNS runs p
 for r in $ROWS; do
     case $r in
     loop) row loop "" "$WORK/mmapbench" 100000 0 0 ;;
-    log) row log "--log $WORK/bench.jsonl" "$WORK/mmapbench" 100000 0 0 ;;
+    # and maptrace without the log in the same rounds: what one of its 200,000 records costs
+    log) WITHOUT_LOG=1 RECORDS=200000 row log "--log $WORK/bench.jsonl" "$WORK/mmapbench" 100000 0 0 ;;
     threads) row threads "" "$WORK/threadbench" 200 500 ;;
     prefill) row prefill "" "$WORK/mmapbench" 100000 0 60000 ;;
     dpdk) dpdk_row ;;
