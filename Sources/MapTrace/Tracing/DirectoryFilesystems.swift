@@ -1,4 +1,3 @@
-import CMapTrace
 import Glibc
 
 /// What an open's directory lies on, remembered between opens: a dataplane opens
@@ -24,13 +23,14 @@ final class DirectoryFilesystems {
     private var mountinfo: Int32 = -1
     /// Off for the rest of the run: a program changed a root or a mount namespace.
     private(set) var disabled = false
-    private let links = TraceeReader()
-    private lazy var ownNamespace = links.link("/proc/self/ns/mnt")
+    private let reader: TraceeReader
+    private lazy var ownNamespace = reader.link("/proc/self/ns/mnt")
 
     private static let procMagic: UInt64 = 0x9fa0
     private static let sysfsMagic: UInt64 = 0x6265_6572
 
-    init() {
+    init(reader: TraceeReader) {
+        self.reader = reader
         mountinfo = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC)
         if mountinfo < 0 { disabled = true }
     }
@@ -46,7 +46,7 @@ final class DirectoryFilesystems {
     /// Whether `pid` sees paths as maptrace does: the same mount namespace, the same root.
     func sharesRoot(pid: Int32) -> Bool {
         guard !disabled, let own = ownNamespace else { return false }
-        return links.link("/proc/\(pid)/ns/mnt") == own && links.link("/proc/\(pid)/root") == "/"
+        return reader.link("/proc/\(pid)/ns/mnt") == own && reader.link("/proc/\(pid)/root") == "/"
     }
 
     /// The huge page size of the filesystem holding `directory` (an absolute path as `pid`
@@ -54,11 +54,9 @@ final class DirectoryFilesystems {
     func hugePageSize(of directory: String, pid: Int32) -> UInt64? {
         if mountsChanged() { answers.removeAll() }
         if let known = answers[directory] { return known }
-        var fs = mt_fsinfo()
-        guard mt_statfs("/proc/\(pid)/root" + directory, &fs) == 0 else { return nil }
-        let type = fs.type & 0xffff_ffff
-        let answer: UInt64? = type == hugetlbfsMagic ? fs.bsize : nil
-        if type == hugetlbfsMagic || type == DirectoryFilesystems.procMagic || type == DirectoryFilesystems.sysfsMagic {
+        guard let fs = reader.fileSystem(ofPath: "/proc/\(pid)/root" + directory) else { return nil }
+        let answer: UInt64? = fs.type == hugetlbfsMagic ? fs.blockSize : nil
+        if fs.type == hugetlbfsMagic || fs.type == DirectoryFilesystems.procMagic || fs.type == DirectoryFilesystems.sysfsMagic {
             if answers.count >= 4096 { answers.removeAll() }  // a program that opens everywhere
             answers[directory] = answer
         }

@@ -10,7 +10,7 @@ import Synchronization
 /// SCHED_IDLE task beside a busy one still gets a slice now and then (about 0.3 % of the CPU),
 /// so "no stop taken" would not see it.
 final class StarvationWatch: Sendable {
-    static let intervalNanoseconds = 10_000_000
+    static let intervalMilliseconds: Int32 = 10
 
     private let tracer: Int32
     private let givenUp = Atomic<Bool>(false)
@@ -69,7 +69,7 @@ final class StarvationWatch: Sendable {
         var last: (time: UInt64, run: UInt64, delay: UInt64)?
         var ready = pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0)
         while !ending.load(ordering: .relaxed) {
-            if poll(&ready, 1, Int32(StarvationWatch.intervalNanoseconds / 1_000_000)) != 0 { continue }
+            if poll(&ready, 1, StarvationWatch.intervalMilliseconds) != 0 { continue }
             // nothing waits: nothing to judge (and no /proc read while a dataplane forwards)
             guard mt_stop_pending() != 0, let now = schedstat() else { last = nil; continue }
             defer { last = now }

@@ -69,9 +69,6 @@ final class TracedThread {
     /// The journal's sequence number when the pending call entered (for a call taken at
     /// entry: once the model took it), and where that call changes areas.
     var entryEpoch: UInt64 = 0
-    /// Whether the pending call leaves another thread's munmap alone
-    /// (`CallRecord.leavesMunmapAlone`), decided once at its entry.
-    var pendingLeavesMunmapAlone = true
     var unseenSpans: [(start: UInt64, end: UInt64)] = []
 
     /// Inside a call the model may not have followed yet: one seen at entry and not at its exit,

@@ -90,9 +90,15 @@ final class TraceeReader {
     }
 
     private func hugePageSize(ofPath path: String) -> UInt64? {
+        guard let fs = fileSystem(ofPath: path), fs.type == hugetlbfsMagic else { return nil }
+        return fs.blockSize
+    }
+
+    /// statfs of a path: the filesystem's magic number and block size (a huge page size on hugetlbfs).
+    func fileSystem(ofPath path: String) -> (type: UInt64, blockSize: UInt64)? {
         var fs = mt_fsinfo()
-        guard mt_statfs(path, &fs) == 0, fs.type & 0xffff_ffff == hugetlbfsMagic else { return nil }
-        return fs.bsize
+        guard mt_statfs(path, &fs) == 0 else { return nil }
+        return (fs.type & 0xffff_ffff, fs.bsize)
     }
 }
 

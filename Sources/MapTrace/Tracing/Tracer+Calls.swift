@@ -131,7 +131,6 @@ extension Tracer {
         }
         thread.pending = record
         thread.pendingHugePageSize = huge
-        thread.pendingLeavesMunmapAlone = record.leavesMunmapAlone(hugePageSize: huge)
         thread.entryEpoch = thread.process.journal.epoch
     }
 

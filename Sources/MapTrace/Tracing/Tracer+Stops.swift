@@ -60,7 +60,7 @@ extension Tracer {
         var inFlight = 0
         for (tid, other) in process.threads where tid != thread.tid && other.insideCall {
             // an munmap taken at entry (no pending call) was as certain as this one
-            if other.pending != nil && !other.pendingLeavesMunmapAlone { return false }
+            if other.pending?.leavesMunmapAlone(hugePageSize: other.pendingHugePageSize) == false { return false }
             inFlight += 1
         }
         for area in process.space.mappings(overlapping: start, length: end - start) {

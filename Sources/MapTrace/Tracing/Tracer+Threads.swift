@@ -42,7 +42,6 @@ extension Tracer {
         if former != thread.tid, let old = threads.removeValue(forKey: former) {
             thread.pending = old.pending
             thread.pendingHugePageSize = old.pendingHugePageSize
-            thread.pendingLeavesMunmapAlone = old.pendingLeavesMunmapAlone
             thread.process.threads[former] = nil
         }
         let process = thread.process

@@ -73,7 +73,7 @@ public final class Tracer {
     let defaultHugePageSize = MountTable.defaultHugePageSize()
     var warnedUntraced = false
     /// What the directories of opens lie on, kept between opens where that is safe.
-    lazy var directories = DirectoryFilesystems()
+    lazy var directories = DirectoryFilesystems(reader: reader)
     lazy var injector: FaultInjector? = options.injections.isEmpty ? nil : FaultInjector(rules: options.injections)
     /// i386 threads in an ipc(SHMAT), and where the call will store the attached address.
     var ipcShmatResult: [Int32: UInt64] = [:]
