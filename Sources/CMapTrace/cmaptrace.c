@@ -11,6 +11,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/user.h>
 #include <linux/filter.h>
@@ -260,6 +261,33 @@ int mt_statfs(const char *path, mt_fsinfo *out) {
     out->files = (uint64_t)fs.f_files;
     out->ffree = (uint64_t)fs.f_ffree;
     return 0;
+}
+
+int mt_pidfd_open(pid_t pid) {
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    return fd < 0 ? -errno : fd;
+}
+
+int mt_fd_file(int pidfd, int fd, mt_fdfile *out) {
+    int mine = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);  /* O_CLOEXEC is implied */
+    if (mine < 0) return -errno;
+    struct stat st;
+    struct statfs fs;
+    int rc = fstat(mine, &st) == 0 && fstatfs(mine, &fs) == 0 ? 0 : -errno;
+    close(mine);
+    if (rc != 0) return rc;
+    out->dev = (uint64_t)st.st_dev;
+    out->ino = (uint64_t)st.st_ino;
+    out->ctime_ns = (uint64_t)st.st_ctim.tv_sec * 1000000000u + (uint64_t)st.st_ctim.tv_nsec;
+    out->nlink = (uint64_t)st.st_nlink;
+    out->fstype = (uint64_t)(unsigned long)fs.f_type;
+    out->bsize = (uint64_t)fs.f_bsize;
+    return 0;
+}
+
+int mt_same_fd_table(pid_t a, pid_t b) {
+    long rc = syscall(SYS_kcmp, a, b, 2 /* KCMP_FILES */, 0, 0);
+    return rc < 0 ? -errno : rc == 0;
 }
 
 int mt_backtrace(pid_t tid, uint64_t *ips, char *names, size_t name_size, int max) {

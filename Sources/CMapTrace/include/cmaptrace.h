@@ -76,6 +76,16 @@ typedef struct mt_fsinfo {
 } mt_fsinfo;
 int mt_statfs(const char *path, mt_fsinfo *out);
 
+/* A tracee's fd read through a duplicate of it (pidfd_getfd, Linux 5.6): its file's identity
+ * and file system, with no path walk through /proc/PID/fd/N. The duplicate is closed at once. */
+typedef struct mt_fdfile {
+    uint64_t dev, ino, ctime_ns, nlink, fstype, bsize;
+} mt_fdfile;
+int mt_pidfd_open(pid_t pid);
+int mt_fd_file(int pidfd, int fd, mt_fdfile *out);
+/* kcmp(KCMP_FILES): 1 when two tasks share one fd table, 0 when not, -errno. */
+int mt_same_fd_table(pid_t a, pid_t b);
+
 /* PROCMAP_QUERY (Linux 6.11) on an open /proc/PID/maps: the area covering `addr`, or the next
  * one above it. The ioctl and its struct are not in Debian 12's kernel headers. 0, or -errno
  * (-ENOENT: no area at or above addr; -ENOTTY or -EINVAL: the kernel has no such ioctl). */

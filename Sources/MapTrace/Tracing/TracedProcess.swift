@@ -12,6 +12,10 @@ final class TracedProcess {
     }
     /// /proc/PID/maps, open for PROCMAP_QUERY while the process keeps its mm (reopened after exec).
     var mapsQuery: AreaQuery?
+    /// Reads its fds through a pidfd (`TraceeFiles`); opened at the first fd read.
+    var files: TraceeFiles?
+    /// No pidfd for it (an old kernel): its fds are read through /proc.
+    var filesUnavailable = false
     var statistics: ProcessStatistics
     var command: [String]
     /// Its threads by tid (the tracer's own table holds them too): a check over the threads

@@ -99,8 +99,7 @@ extension Tracer {
             record.argv = reader.argv(pid: pid, at: args[2])
         case .mmap:
             if args[3] & CallBits.mapAnonymous == 0 {
-                huge = reader.hugePageSize(pid: pid, fd: args[4])
-                record.fdPath = reader.fdPath(pid: pid, fd: args[4])
+                (huge, record.fdPath) = openFile(thread, fd: args[4])
             } else if args[3] & CallBits.mapHugetlb != 0 {
                 huge = hugePageSize(fromFlags: args[3]) ?? defaultHugePageSize
             }
@@ -113,10 +112,9 @@ extension Tracer {
         case .prctl:
             record.string = reader.string(pid: pid, at: args[4])
         case .fallocate, .ftruncate:
-            huge = reader.hugePageSize(pid: pid, fd: args[0])
-            record.fdPath = reader.fdPath(pid: pid, fd: args[0])
+            (huge, record.fdPath) = openFile(thread, fd: args[0])
         case .fstatfs:
-            record.fdPath = reader.fdPath(pid: pid, fd: args[0])
+            record.fdPath = openFile(thread, fd: args[0]).path
         case .memfd_create:
             if args[1] & CallBits.mfdHugetlb != 0 { huge = hugePageSize(fromFlags: args[1]) ?? defaultHugePageSize }
         case .shmget:
@@ -146,12 +144,11 @@ extension Tracer {
                 let base = call.syscall == .open || call.syscall == .creat ? reader.fdPath(pid: thread.tid, fd: UInt64(bitPattern: -100)) : call.dirfdPath
                 if let path = call.string { huge = reader.hugePageSize(pid: thread.tid, path: path, base: base) }
             } else {
-                huge = reader.hugePageSize(pid: thread.tid, fd: UInt64(call.result))
-                call.resultPath = reader.fdPath(pid: thread.tid, fd: UInt64(call.result))
+                (huge, call.resultPath) = openFile(thread, fd: UInt64(call.result), fresh: true)
                 if huge != nil { process.statistics.hugetlbfsFilesOpened += 1 }
             }
         } else if call.syscall == .memfd_create, !call.failed {
-            call.resultPath = reader.fdPath(pid: thread.tid, fd: UInt64(call.result))
+            call.resultPath = openFile(thread, fd: UInt64(call.result), fresh: true).path
         }
         let memoryCall = MemoryCall(call, hugePageSize: huge)
         if huge != nil, call.syscall == .mmap || call.syscall == .shmat, !call.failed, process.mapCountBeforeHugetlb == nil {
@@ -173,7 +170,7 @@ extension Tracer {
             for a in model where !k.contains("\(a.start)-\(a.end)") { Console.error("  model only \(a) \(String(describing: a.traits))") }
             debugReports += 1
         }
-        let statfsHuge = statfsHugePageSize(&call, tid: thread.tid)
+        let statfsHuge = statfsHugePageSize(&call, thread: thread)
         process.touches.note(call, hugePageSize: huge, pid: pid, statfsOnHugetlbfs: statfsHuge != nil)
         let brkRefused = effect.refusedBrk
         if memoryCall.isMemoryFailure || brkRefused {

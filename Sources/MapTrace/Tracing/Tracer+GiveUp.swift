@@ -6,7 +6,8 @@ import Glibc
 extension Tracer {
     /// The huge page size of the hugetlbfs mount a statfs/fstatfs call looked at; nil for any
     /// other call or file system. A successful call's result is read into the record.
-    func statfsHugePageSize(_ call: inout CallRecord, tid: Int32) -> UInt64? {
+    func statfsHugePageSize(_ call: inout CallRecord, thread: TracedThread) -> UInt64? {
+        let tid = thread.tid
         if call.syscall == .statfs || call.syscall == .fstatfs, !call.failed {
             call.statfsResult = reader.statfs(pid: tid, at: call.args[1])
         }
@@ -16,7 +17,7 @@ extension Tracer {
             guard let path = call.string else { return nil }
             return reader.hugePageSize(pid: tid, path: path + "/.", base: reader.fdPath(pid: tid, fd: UInt64(bitPattern: -100)))
         case .fstatfs:
-            return reader.hugePageSize(pid: tid, fd: call.args[0])
+            return openFile(thread, fd: call.args[0]).hugePageSize
         default:
             return nil
         }

@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+
+/// maptrace reads what an fd holds through a pidfd and keeps the name it read per fd
+/// (docs/architecture.md, "Reading fds"). These tests reuse an fd number for another file,
+/// behind maptrace's back and in a thread with a table of its own, and check that every
+/// mapping is shown with the file it really maps and counted on hugetlbfs only when it is.
+@Suite("What an fd holds, read through a pidfd", .serialized)
+struct OpenFilesTests {
+    let maptrace = Fixture.binary("maptrace")
+
+    @Test("an fd number reused for another file, by close and open and by dup2, is read anew", Fixture.privileged)
+    func reusedNumbers() throws {
+        let stage = try HugetlbStage(pages: 4)
+        defer { stage.restore() }
+        let dir = stage.mount.path
+        let script = """
+        import mmap, os
+        def show(fd, length):
+            m = mmap.mmap(fd, length, mmap.MAP_SHARED, mmap.PROT_READ)
+            m.close()
+        fd = os.open("\(dir)/first", os.O_RDWR | os.O_CREAT, 0o600)
+        os.ftruncate(fd, 2 << 20)
+        show(fd, 2 << 20)
+        os.close(fd)
+        other = os.open("/etc/passwd", os.O_RDONLY)   # the same number, another file
+        assert other == fd
+        show(other, 0)
+        second = os.open("\(dir)/second", os.O_RDWR | os.O_CREAT, 0o600)
+        os.ftruncate(second, 2 << 20)
+        os.dup2(second, other)                         # the number again, now a hugetlbfs file
+        show(other, 2 << 20)
+        os.close(second)
+        os.close(other)
+        os.unlink("\(dir)/first")
+        os.unlink("\(dir)/second")
+        """
+        let result = Fixture.run([maptrace, "--no-status", "--all", "-e", "trace=mmap", "--", "python3", "-c", script])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stderr.split(separator: "\n").filter { $0.contains("mmap(") && ($0.contains(dir) || $0.contains("/etc/passwd")) }
+        #expect(lines.count == 3, "\(result.stderr)")
+        guard lines.count == 3 else { return }
+        #expect(lines[0].contains("<\(dir)/first>"), "\(lines[0])")
+        #expect(lines[1].contains("</etc/passwd>"), "\(lines[1])")
+        #expect(lines[2].contains("<\(dir)/second>"), "\(lines[2])")
+        #expect(result.stderr.contains("2 mappings made"), "the two hugetlbfs mappings only:\n\(result.stderr)")
+    }
+
+    @Test("a thread with an fd table of its own: its fds are its own files", Fixture.privileged)
+    func threadWithOwnTable() throws {
+        let stage = try HugetlbStage(pages: 4)
+        defer { stage.restore() }
+        let dir = stage.mount.path
+        // the thread unshares its table (CLONE_FILES), then puts a hugetlbfs file on the number
+        // that the main thread keeps for /etc/passwd; each maps "its" fd
+        let script = """
+        import ctypes, mmap, os, threading
+        libc = ctypes.CDLL(None, use_errno=True)
+        def show(fd, length):
+            m = mmap.mmap(fd, length, mmap.MAP_SHARED, mmap.PROT_READ)
+            m.close()
+        fd = os.open("/etc/passwd", os.O_RDONLY)
+        def own_table():
+            assert libc.unshare(0x400) == 0, ctypes.get_errno()
+            os.close(fd)
+            huge = os.open("\(dir)/thread", os.O_RDWR | os.O_CREAT, 0o600)
+            assert huge == fd
+            os.ftruncate(huge, 2 << 20)
+            show(huge, 2 << 20)
+            os.close(huge)
+        t = threading.Thread(target=own_table)
+        t.start()
+        t.join()
+        show(fd, 0)
+        os.unlink("\(dir)/thread")
+        """
+        let result = Fixture.run([maptrace, "--no-status", "--all", "-e", "trace=mmap", "--", "python3", "-c", script])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stderr.split(separator: "\n").filter { $0.contains("mmap(") && ($0.contains(dir) || $0.contains("/etc/passwd")) }
+        #expect(lines.count == 2, "\(result.stderr)")
+        guard lines.count == 2 else { return }
+        #expect(lines[0].contains("<\(dir)/thread>"), "\(lines[0])")
+        #expect(lines[1].contains("</etc/passwd>"), "\(lines[1])")
+        #expect(result.stderr.contains("1 mapping made"), "the thread's hugetlbfs mapping only:\n\(result.stderr)")
+    }
+}
