@@ -11,6 +11,10 @@ also prints what a log record costs.
 
 Each CMD is split like a shell word list (no shell runs it); its output is discarded and its exit
 status ignored (DPDK's l2fwd exits 1 by design here). One warm-up round comes first.
+
+REMOVE_AFTER (a path, optional) is deleted after every command, untimed: each --log run writes a
+new log, as a user's run does, instead of truncating the last run's 80 MB one (which waits for
+its writeback when the kernel has started it).
 """
 import os
 import shlex
@@ -28,6 +32,11 @@ for round_ in range(runs + 1):
         subprocess.run(shlex.split(cmd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if round_ > 0:  # the first round warms caches up
             times[key].append(time.perf_counter() - start)
+        if os.environ.get("REMOVE_AFTER"):
+            try:
+                os.unlink(os.environ["REMOVE_AFTER"])
+            except FileNotFoundError:
+                pass
 r = {k: statistics.median(v) for k, v in times.items()}
 bare = r["untraced"]
 added = {k: v - bare for k, v in r.items()}

@@ -108,8 +108,9 @@ echo "$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), $RUNS runs p
 for r in $ROWS; do
     case $r in
     loop) row loop "" "$WORK/mmapbench" 100000 0 0 ;;
-    # and maptrace without the log in the same rounds: what one of its 200,000 records costs
-    log) WITHOUT_LOG=1 RECORDS=200000 row log "--log $WORK/bench.jsonl" "$WORK/mmapbench" 100000 0 0 ;;
+    # and maptrace without the log in the same rounds: what one of its 200,000 records costs;
+    # each run writes a new log (the last one is deleted between runs, untimed)
+    log) WITHOUT_LOG=1 RECORDS=200000 REMOVE_AFTER=$WORK/bench.jsonl row log "--log $WORK/bench.jsonl" "$WORK/mmapbench" 100000 0 0 ;;
     threads) row threads "" "$WORK/threadbench" 200 500 ;;
     prefill) row prefill "" "$WORK/mmapbench" 100000 0 60000 ;;
     dpdk) dpdk_row ;;

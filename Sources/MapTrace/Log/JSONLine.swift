@@ -59,12 +59,16 @@ struct JSONLine {
             text.withUTF8 { write($0) }
             return
         }
-        var whole = value.rounded(.down)
-        var ticks = ((value - whole) * 1e7).rounded()
-        if ticks >= 1e7 { whole += 1; ticks = 0 }
+        // floor and round to nearest (halves away from zero) by conversions to integers, which
+        // are exact here: libm's floor and round were calls of their own per record
+        var whole = UInt64(value)
+        let scaled = (value - Double(whole)) * 1e7
+        var ticks = UInt64(scaled)
+        if scaled - Double(ticks) >= 0.5 { ticks += 1 }
+        if ticks >= 10_000_000 { whole += 1; ticks = 0 }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { buffer in
             var n = 0
-            var w = UInt64(whole)
+            var w = whole
             var length = 1
             var limit: UInt64 = 10
             while w >= limit { length += 1; limit &*= 10 }

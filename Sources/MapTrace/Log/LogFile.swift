@@ -59,6 +59,18 @@ final class LogFile {
         }
     }
 
+    /// Where the next `count` bytes can be written in place, in the mapped chunk (nil when it
+    /// has less room left, or the file is not mapped): the caller writes there and `commit`s.
+    /// A record made there skips a copy; the log's length moves only at the commit, so a kill
+    /// before it leaves a partial record after the last whole one, as a kill in `append` does.
+    func space(for count: Int) -> UnsafeMutablePointer<UInt8>? {
+        guard mapped, failure == nil, !closed, let chunk, chunkStart + LogFile.chunkSize - length >= count else { return nil }
+        return (chunk + (length - chunkStart)).assumingMemoryBound(to: UInt8.self)
+    }
+
+    /// The `count` bytes written at `space(for:)` are part of the log.
+    func commit(_ count: Int) { length += count }
+
     /// Reserves the file up to END and maps the chunk that ends there. Returns false (with
     /// `failure` set, unless the file system simply lacks fallocate on the first chunk) when
     /// the space cannot be had.

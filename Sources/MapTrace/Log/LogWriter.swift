@@ -64,7 +64,13 @@ public final class LogWriter: TraceSink {
     /// A syscall record (the bulk of a log): the common memory calls through the fast path, the
     /// others through `JSONLine`; the two write the same bytes.
     private func writeSyscall(_ e: SyscallEvent, later: Bool?) {
-        if fast.format(e, later: later) {
+        // made in place in the file's mapping when it has room for any record, else copied there
+        if let space = file.space(for: SyscallRecordBytes.capacity) {
+            if fast.format(e, later: later, into: space) {
+                file.commit(fast.count)
+                return
+            }
+        } else if fast.format(e, later: later) {
             file.append(fast.bytes)
             return
         }

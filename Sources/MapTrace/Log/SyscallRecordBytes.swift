@@ -1,3 +1,5 @@
+import Glibc
+
 /// The syscall record of the calls that make most of a log (mmap, munmap, mprotect, brk),
 /// written byte by byte into one reused buffer: the general path (`CallFields` into a
 /// dictionary, `CallText` through strings, `JSONLine`) allocated some forty times and cost
@@ -5,15 +7,17 @@
 /// general path (a unit test holds the two together); flags are rendered by the general code
 /// once per distinct value and kept.
 final class SyscallRecordBytes {
-    /// The record being made: written through a pointer into one buffer allocated once, with no
-    /// bounds, capacity or uniqueness checks per byte (a record is at most a few KiB: its one
-    /// string of any length, an fd path, is limited to `longestPath` below).
-    private let base: UnsafeMutablePointer<UInt8>
-    /// Where the record has got to, behind a pointer: a stored property of a class is checked
-    /// for exclusive access at run time at every `count += n` (swift_beginAccess), which was a
-    /// fifth of a record's cost; memory behind a pointer is not.
+    /// The buffer of its own, allocated once: where a record is made when the caller gives none.
+    private let own: UnsafeMutablePointer<UInt8>
+    /// Where the record is being made (`own`, or the caller's: the log file's mapping) and how
+    /// far it has got, behind a pointer: a stored property of a class is checked for exclusive
+    /// access at run time at every `count += n` (swift_beginAccess), which was a fifth of a
+    /// record's cost; memory behind a pointer is not. Bytes go through the pointer with no
+    /// bounds checks: a record is at most `capacity` (its one string of any length, an fd path,
+    /// is at most `longestPath` bytes, each escaped in at most 6, in the text and in fd_path).
     private let cursor: UnsafeMutablePointer<Cursor>
     private struct Cursor {
+        var base: UnsafeMutablePointer<UInt8>
         var count = 0
         /// Where the text's value starts in `bytes`, and how many more bytes its escaped form
         /// has than the unescaped one (escapes in a path make it longer).
@@ -25,37 +29,48 @@ final class SyscallRecordBytes {
         get { cursor.pointee.count }
         set { cursor.pointee.count = newValue }
     }
-    private static let capacity = 1 << 16
-    private static let longestPath = 8192
+    private var base: UnsafeMutablePointer<UInt8> { cursor.pointee.base }
+    /// The most bytes a record takes: what a caller's buffer must hold.
+    static let capacity = 1 << 16
+    private static let longestPath = Int(PATH_MAX)
     private var protCache: [UInt64: RenderedFlags] = [:]
     private var mapFlagsCache: [UInt64: RenderedFlags] = [:]
+    /// The last flag words rendered: a loop's calls repeat theirs, and a hash per lookup cost
+    /// more than the rest of the flags' work.
+    private var lastProt: (value: UInt64, flags: RenderedFlags)?
+    private var lastMapFlags: (value: UInt64, flags: RenderedFlags)?
     private static let cacheLimit = 256
+    /// The rendered flags' bytes, kept until the formatter goes (at most 2 × `cacheLimit`
+    /// renderings of a few dozen bytes): a pointer into them costs no reference counting.
+    private var arena: [UnsafeMutableBufferPointer<UInt8>] = []
 
     /// A flag word as the text shows it (`PROT_READ|PROT_WRITE`, already JSON-escaped) and as
     /// the fields list it (`["PROT_READ","PROT_WRITE"]`).
     private struct RenderedFlags {
-        var text: [UInt8]
-        var names: [UInt8]
+        var text: UnsafeBufferPointer<UInt8>
+        var names: UnsafeBufferPointer<UInt8>
     }
 
     init() {
-        base = .allocate(capacity: Self.capacity)
+        own = .allocate(capacity: Self.capacity)
         cursor = .allocate(capacity: 1)
-        cursor.initialize(to: Cursor())
+        cursor.initialize(to: Cursor(base: own))
     }
 
     deinit {
-        base.deallocate()
+        own.deallocate()
         cursor.deinitialize(count: 1)
         cursor.deallocate()
+        for block in arena { block.deallocate() }
     }
 
     /// The record's bytes, valid until the next `format`.
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 
-    /// Formats the record of E into `bytes`. False for a call this fast path does not cover
-    /// (the caller then uses the general one).
-    func format(_ e: SyscallEvent, later: Bool?) -> Bool {
+    /// Formats the record of E at `destination` (at least `capacity` bytes; nil: into a buffer
+    /// of its own), `count` bytes long. False for a call this fast path does not cover (the
+    /// caller then uses the general one): nothing is written then.
+    func format(_ e: SyscallEvent, later: Bool?, into destination: UnsafeMutablePointer<UInt8>? = nil) -> Bool {
         let call = e.call
         // the names as constants: `Syscall.name` goes through reflection (String(describing:))
         let name: StaticString
@@ -72,6 +87,8 @@ final class SyscallRecordBytes {
         guard call.string == nil, call.resultPath == nil, !call.injected,
               (call.fdPath?.utf8.count ?? 0) <= Self.longestPath else { return false }
         let a = call.args
+        trimArena()
+        cursor.pointee.base = destination ?? own
         count = 0
         raw(#"{"type":"syscall","time":"#)
         JSONLine.seconds(e.time) { (base + count).update(from: $0.baseAddress!, count: $0.count); count += $0.count }
@@ -137,13 +154,13 @@ final class SyscallRecordBytes {
             raw("null")
         }
         if let path = call.fdPath { raw(#","fd_path":"#); string(path, quoted: true) }
-        raw(#","hugetlb":"#); raw(e.touchesHugetlb ? "true" : "false")
+        raw(#","hugetlb":"#); bool(e.touchesHugetlb)
         if let size = e.hugePageSize { raw(#","page_size":"#); uint(size) }
         raw(#","map_count":"#); int(Int64(e.mapCount))
         raw(#","max_map_count":"#); int(Int64(e.maxMapCount))
         raw(#","hugetlb_map_count":"#); int(Int64(e.hugetlbMapCount))
-        raw(#","refused":"#); raw(e.refused ? "true" : "false")
-        if let later { raw(#","later":"#); raw(later ? "true" : "false") }
+        raw(#","refused":"#); bool(e.refused)
+        if let later { raw(#","later":"#); bool(later) }
         raw("}\n")
         return true
     }
@@ -158,7 +175,15 @@ final class SyscallRecordBytes {
     // MARK: - pieces
 
     private func flags(_ value: UInt64, prot: Bool) -> RenderedFlags {
-        if let cached = prot ? protCache[value] : mapFlagsCache[value] { return cached }
+        if prot, let last = lastProt, last.value == value { return last.flags }
+        if !prot, let last = lastMapFlags, last.value == value { return last.flags }
+        let found = prot ? protCache[value] : mapFlagsCache[value]
+        let rendered = found ?? render(value, prot: prot)
+        if prot { lastProt = (value, rendered) } else { lastMapFlags = (value, rendered) }
+        return rendered
+    }
+
+    private func render(_ value: UInt64, prot: Bool) -> RenderedFlags {
         let text = prot ? protFlags.render(value, zero: "PROT_NONE") : renderMapFlags(value)
         // rendered through this formatter's own escaping, into a scratch one
         let scratch = SyscallRecordBytes()
@@ -168,10 +193,10 @@ final class SyscallRecordBytes {
             scratch.string(String(name), quoted: true)
         }
         scratch.put(UInt8(ascii: "]"))
-        let names = Array(scratch.bytes)
+        let names = keep(scratch.bytes)
         scratch.count = 0
         scratch.string(text, quoted: false)
-        let rendered = RenderedFlags(text: Array(scratch.bytes), names: names)
+        let rendered = RenderedFlags(text: keep(scratch.bytes), names: names)
         if prot {
             if protCache.count < Self.cacheLimit { protCache[value] = rendered }
         } else if mapFlagsCache.count < Self.cacheLimit {
@@ -180,19 +205,50 @@ final class SyscallRecordBytes {
         return rendered
     }
 
+    /// A program with very many distinct flag words: the arena is emptied with the caches and
+    /// memos that point into it, between records (never while one holds a rendering).
+    private func trimArena() {
+        guard arena.count >= 4 * Self.cacheLimit else { return }
+        protCache.removeAll()
+        mapFlagsCache.removeAll()
+        lastProt = nil
+        lastMapFlags = nil
+        for block in arena { block.deallocate() }
+        arena.removeAll()
+    }
+
+    /// A copy of `bytes` in the arena, freed with the formatter or by `trimArena`.
+    private func keep(_ bytes: UnsafeRawBufferPointer) -> UnsafeBufferPointer<UInt8> {
+        let block = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(bytes.count, 1))
+        _ = block.initialize(from: bytes)
+        arena.append(block)
+        return UnsafeBufferPointer(rebasing: block[..<bytes.count])
+    }
+
     @inline(__always) private func put(_ byte: UInt8) {
         base[count] = byte
         count += 1
     }
 
-    @inline(__always) private func put(_ array: [UInt8]) {
-        array.withUnsafeBufferPointer { (base + count).update(from: $0.baseAddress!, count: $0.count) }
-        count += array.count
+    @inline(__always) private func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+        (base + count).update(from: bytes.baseAddress!, count: bytes.count)
+        count += bytes.count
     }
 
+    /// A constant: copied byte by byte when short (the loop unrolls for a known length; a
+    /// memmove call per piece cost more than the copy).
     @inline(__always) private func raw(_ s: StaticString) {
-        (base + count).update(from: s.utf8Start, count: s.utf8CodeUnitCount)
-        count += s.utf8CodeUnitCount
+        let n = s.utf8CodeUnitCount, from = s.utf8Start, to = base + count
+        if n <= 24 {
+            for i in 0..<n { to[i] = from[i] }
+        } else {
+            to.update(from: from, count: n)
+        }
+        count += n
+    }
+
+    @inline(__always) private func bool(_ value: Bool) {
+        if value { raw("true") } else { raw("false") }
     }
 
     /// The text's value starts here.
