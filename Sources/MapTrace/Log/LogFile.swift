@@ -29,6 +29,8 @@ final class LogFile {
         let (fd, isRegular) = try OutputFile.openForRun(path, mappable: true)
         self.path = path
         self.fd = fd
+        window = .allocate(capacity: 1)
+        window.initialize(to: (nil, nil))
         mapped = isRegular
         if mapped, !grow(to: LogFile.chunkSize, initial: true) {
             mapped = false
@@ -36,7 +38,10 @@ final class LogFile {
         }
     }
 
-    deinit { close() }
+    deinit {
+        close()
+        window.deallocate()
+    }
 
     /// Appends BYTES whole: into the mapping, or with write(2).
     func append(_ bytes: UnsafeRawBufferPointer) {
@@ -57,6 +62,7 @@ final class LogFile {
             length += n
             offset += n
         }
+        placeWindow()
     }
 
     /// Where the next `count` bytes can be written in place, in the mapped chunk (nil when it
@@ -64,12 +70,30 @@ final class LogFile {
     /// A record made there skips a copy; the log's length moves only at the commit, so a kill
     /// before it leaves a partial record after the last whole one, as a kill in `append` does.
     func space(for count: Int) -> UnsafeMutablePointer<UInt8>? {
-        guard mapped, failure == nil, !closed, let chunk, chunkStart + LogFile.chunkSize - length >= count else { return nil }
-        return (chunk + (length - chunkStart)).assumingMemoryBound(to: UInt8.self)
+        let window = self.window.pointee
+        guard let next = window.next, let end = window.end, end - next >= count else { return nil }
+        return next
     }
 
     /// The `count` bytes written at `space(for:)` are part of the log.
-    func commit(_ count: Int) { length += count }
+    func commit(_ count: Int) {
+        length += count
+        window.pointee.next! += count
+    }
+
+    /// Where the mapped chunk's free room starts and ends (nil when nothing may be written in
+    /// place), behind a pointer: a record's two reads of it then cost no exclusivity checks,
+    /// which the properties of a class get at every access.
+    private let window: UnsafeMutablePointer<(next: UnsafeMutablePointer<UInt8>?, end: UnsafeMutablePointer<UInt8>?)>
+
+    private func placeWindow() {
+        if mapped, failure == nil, !closed, let chunk {
+            let bytes = chunk.assumingMemoryBound(to: UInt8.self)
+            window.pointee = (bytes + (length - chunkStart), bytes + LogFile.chunkSize)
+        } else {
+            window.pointee = (nil, nil)
+        }
+    }
 
     /// Reserves the file up to END and maps the chunk that ends there. Returns false (with
     /// `failure` set, unless the file system simply lacks fallocate on the first chunk) when
@@ -95,12 +119,14 @@ final class LogFile {
         if let chunk { munmap(chunk, LogFile.chunkSize) }
         chunk = address
         chunkStart = start
+        placeWindow()
         return true
     }
 
     private func fail(_ err: Int32) {
         guard failure == nil else { return }
         failure = errnoMessage(err)
+        placeWindow()
         Console.error("maptrace: \(path): cannot write the log: \(errnoMessage(err)); the records after this point are lost")
     }
 
@@ -108,6 +134,7 @@ final class LogFile {
     func close() {
         guard !closed else { return }
         closed = true
+        placeWindow()
         if mapped {
             if let chunk { munmap(chunk, LogFile.chunkSize) }
             chunk = nil

@@ -19,6 +19,8 @@ final class SyscallRecordBytes {
     private struct Cursor {
         var base: UnsafeMutablePointer<UInt8>
         var count = 0
+        /// The arena has reached its limit: emptied before the next record.
+        var arenaFull = false
         /// Where the text's value starts in `bytes`, and how many more bytes its escaped form
         /// has than the unescaped one (escapes in a path make it longer).
         var textStart = 0
@@ -87,7 +89,7 @@ final class SyscallRecordBytes {
         guard call.string == nil, call.resultPath == nil, !call.injected,
               (call.fdPath?.utf8.count ?? 0) <= Self.longestPath else { return false }
         let a = call.args
-        trimArena()
+        if cursor.pointee.arenaFull { trimArena() }
         cursor.pointee.base = destination ?? own
         count = 0
         raw(#"{"type":"syscall","time":"#)
@@ -138,7 +140,7 @@ final class SyscallRecordBytes {
         if call.neverReturned {
             raw("?")
         } else if call.failed {
-            raw("-1 "); raw(errnoName(call.errno)); raw(" ("); string(errnoMessage(call.errno), quoted: false); raw(")")
+            raw("-1 "); rawString(errnoName(call.errno)); raw(" ("); string(errnoMessage(call.errno), quoted: false); raw(")")
         } else if call.syscall == .mmap || call.syscall == .brk {
             hex(UInt64(bitPattern: call.result))
         } else {
@@ -149,7 +151,7 @@ final class SyscallRecordBytes {
         if call.failed || call.neverReturned { raw("null") } else { int(call.result) }
         raw(#","errno":"#)
         if call.failed {
-            raw(#"{"name":""#); raw(errnoName(call.errno)); raw(#"","number":"#); int(Int64(call.errno)); put(UInt8(ascii: "}"))
+            raw(#"{"name":""#); rawString(errnoName(call.errno)); raw(#"","number":"#); int(Int64(call.errno)); put(UInt8(ascii: "}"))
         } else {
             raw("null")
         }
@@ -208,7 +210,7 @@ final class SyscallRecordBytes {
     /// A program with very many distinct flag words: the arena is emptied with the caches and
     /// memos that point into it, between records (never while one holds a rendering).
     private func trimArena() {
-        guard arena.count >= 4 * Self.cacheLimit else { return }
+        cursor.pointee.arenaFull = false
         protCache.removeAll()
         mapFlagsCache.removeAll()
         lastProt = nil
@@ -222,6 +224,7 @@ final class SyscallRecordBytes {
         let block = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(bytes.count, 1))
         _ = block.initialize(from: bytes)
         arena.append(block)
+        if arena.count >= 4 * Self.cacheLimit { cursor.pointee.arenaFull = true }
         return UnsafeBufferPointer(rebasing: block[..<bytes.count])
     }
 
@@ -257,7 +260,9 @@ final class SyscallRecordBytes {
         cursor.pointee.escapedExtra = 0
     }
 
-    private func raw(_ s: String) {
+    /// A string's bytes as they are (an errno's name). Named apart from `raw`: with two
+    /// overloads, Swift gave every literal to the String one (a copy and a memmove each).
+    private func rawString(_ s: String) {
         var s = s
         s.withUTF8 { (base + count).update(from: $0.baseAddress!, count: $0.count); count += $0.count }
     }
@@ -268,30 +273,37 @@ final class SyscallRecordBytes {
     private static let digitPairs: StaticString =
         "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
 
-    private func uint(_ value: UInt64) {
-        var digits = 1
-        var limit: UInt64 = 10
-        while digits < 20 && value >= limit {
-            digits += 1
-            if digits < 20 { limit &*= 10 }
+    /// 10^0 … 10^19, for the digit count.
+    nonisolated(unsafe) private static let powersOf10: UnsafeMutablePointer<UInt64> = {  // written once, then only read
+        let powers = UnsafeMutablePointer<UInt64>.allocate(capacity: 20)
+        var power: UInt64 = 1
+        for i in 0..<20 {
+            powers[i] = power
+            if i < 19 { power &*= 10 }
         }
+        return powers
+    }()
+
+    private func uint(_ value: UInt64) {
+        // the digit count from the bit count (log10 2 ≈ 1233 / 4096), corrected by one compare
+        let t = ((64 - (value | 1).leadingZeroBitCount) &* 1233) >> 12
+        let digits = max(1, t + (value >= Self.powersOf10[t] ? 1 : 0))
+        let out = base + count
         var v = value
-        var i = count + digits
+        var i = digits
         let pairs = Self.digitPairs.utf8Start
         while v >= 100 {
-            let pair = Int(v % 100) * 2
+            let pair = Int(v % 100) &* 2
             v /= 100
             i -= 2
-            base[i] = pairs[pair]
-            base[i + 1] = pairs[pair + 1]
+            out[i] = pairs[pair]
+            out[i + 1] = pairs[pair + 1]
         }
         if v >= 10 {
-            i -= 2
-            base[i] = pairs[Int(v) * 2]
-            base[i + 1] = pairs[Int(v) * 2 + 1]
+            out[i - 2] = pairs[Int(v) &* 2]
+            out[i - 1] = pairs[Int(v) &* 2 + 1]
         } else {
-            i -= 1
-            base[i] = UInt8(ascii: "0") + UInt8(v)
+            out[i - 1] = UInt8(ascii: "0") + UInt8(v)
         }
         count += digits
     }

@@ -46,13 +46,23 @@ struct LogWriterTests {
         let paths: [String?] = [nil, "/dev/hugepages/rtemap_0", "/dev/hugepages/rtemap_1 (deleted)",
                                 "/tmp/odd \"name\"\\\n\u{1}\tx é", "/dev/zero (deleted)"]
         let calls: [Syscall] = [.mmap, .munmap, .mprotect, .brk]
+        // where a number gains a digit: 10^k - 1 and 10^k, and the largest
+        var edges: [UInt64] = [.max]
+        var power: UInt64 = 1
+        for k in 0..<20 {
+            edges += [power - 1, power]
+            if k < 19 { power *= 10 }
+        }
+        let outside = UnsafeMutablePointer<UInt8>.allocate(capacity: SyscallRecordBytes.capacity)
+        defer { outside.deallocate() }
         for i in 0..<4000 {
             let syscall = calls[i % calls.count]
             func word() -> UInt64 {
-                switch UInt64.random(in: 0..<4, using: &rng) {
+                switch UInt64.random(in: 0..<5, using: &rng) {
                 case 0: 0
                 case 1: UInt64.random(in: 0..<64, using: &rng)
                 case 2: UInt64.random(in: 0..<(1 << 48), using: &rng)
+                case 3: edges.randomElement(using: &rng)!
                 default: UInt64.random(in: 0...UInt64.max, using: &rng)
                 }
             }
@@ -72,8 +82,10 @@ struct LogWriterTests {
                                      call: call, hugePageSize: i % 3 == 0 ? 2 << 20 : nil, mapCount: i * 7,
                                      maxMapCount: 65530, hugetlbMapCount: i, refused: i % 2 == 0)
             let later: Bool? = [nil, true, false][i % 3]
-            let covered = fast.format(event, later: later)
+            // every other record made in a buffer of the caller's, as in the log file's mapping
+            let covered = i % 2 == 0 ? fast.format(event, later: later) : fast.format(event, later: later, into: outside)
             #expect(covered)
+            #expect(i % 2 == 0 || fast.bytes.baseAddress == UnsafeRawPointer(outside), "made where it was asked to be")
             var injected = event
             injected.call.injected = true
             #expect(!fast.format(injected, later: later), "an injected result goes the general way, which marks it")
