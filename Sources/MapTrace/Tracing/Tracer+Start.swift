@@ -20,7 +20,7 @@ extension Tracer {
         guard pid > 0 else { throw MapTraceError.spawnFailed(errnoMessage(-pid)) }
         filtered = true
         root = pid
-        let thread = adopt(pid, isThread: false)
+        let thread = adopt(pid, isThread: false, launched: true)
         thread.swallowSigcont = true
         thread.process.command = argv
         do {

@@ -5,9 +5,11 @@ import Glibc
 extension Tracer {
     /// Registers a new tracee. Its first stop can come before its parent's clone/fork event,
     /// so the parent is found from /proc when not given. `isThread` nil: decide from its Tgid.
+    /// `launched`: maptrace's own child, about to exec the command: its areas (a copy of
+    /// maptrace's) are not read, as the exec replaces them before any call is traced.
     @discardableResult
-    func adopt(_ tid: Int32, parent: TracedProcess? = nil, isThread: Bool? = nil) -> TracedThread {
-        let status = ProcText.read("/proc/\(tid)/status").map { ProcText.fields($0) } ?? [:]
+    func adopt(_ tid: Int32, parent: TracedProcess? = nil, isThread: Bool? = nil, launched: Bool = false) -> TracedThread {
+        let status = launched ? [:] : ProcText.read("/proc/\(tid)/status").map { ProcText.fields($0) } ?? [:]
         let tgid = status["Tgid"].flatMap { Int32($0) } ?? tid
         let process: TracedProcess
         if isThread != false, let existing = processes[tgid] {
@@ -16,14 +18,16 @@ extension Tracer {
             let parentProcess = parent ?? status["PPid"].flatMap { Int32($0) }.flatMap { processes[$0] }
             // A fork copies the parent's address space; the model copies its parent's (O(1), copy-on-write).
             var space: AddressSpace
-            if let parentProcess {
+            if launched {
+                space = AddressSpace([])
+            } else if let parentProcess {
                 space = parentProcess.space
                 space.forked()
             } else {
                 // a process maptrace did not see start: how its areas came to be is unknown
                 space = AddressSpace((try? MapsFile.readSmaps(pid: tgid)) ?? [], inherited: true)
             }
-            process = TracedProcess(pid: tgid, space: space, command: parentProcess?.command ?? commandLine(tgid))
+            process = TracedProcess(pid: tgid, space: space, command: parentProcess?.command ?? (launched ? [] : commandLine(tgid)))
             process.memory.programBreak = parentProcess?.memory.programBreak ?? 0
             process.mapCountBeforeHugetlb = parentProcess?.mapCountBeforeHugetlb
             process.lastResync = Clock.monotonic()
