@@ -223,6 +223,28 @@ struct FixAppliedTests {
         #expect(rerun.diagnoses.isEmpty, "\(rerun.json)")
     }
 
+    @Test("l2fwd's pre-check gives up while stale files pin part of the pool: the diagnosis names them and the fix deletes them first",
+          Fixture.privileged)
+    func giveUpWithStaleFiles() throws {
+        let stage = try HugetlbStage(pages: 8)
+        defer { stage.restore() }
+        // a crashed run's leftovers on the same mount: three files holding a page each, unmapped
+        for i in 0..<3 {
+            let fd = open("\(stage.mount.path)/stale_\(i)", O_RDWR | O_CREAT, 0o600)
+            let p = mmap(nil, 2 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+            #expect(fd >= 0 && p != MAP_FAILED)
+            p?.storeBytes(of: 1, as: UInt8.self)
+            munmap(p, 2 << 20)
+            close(fd)
+        }
+        let failed = try DiagnosedRun.trace(Self.l2fwd(stage, megabytes: 16, mode: "checked"))
+        #expect(failed.result.status == 1, "\(failed.result)")
+        #expect(failed.cause == "hugepage_pool", "\(failed.json)")
+        #expect(failed.failureKind == "exit", "\(failed.json)")
+        #expect(failed.json.contains("3 stale files no process maps pin 3 of 8 pages"), "\(failed.json)")
+        #expect(failed.fixes.first?.hasPrefix("rm -f \(stage.mount.path)/stale_") == true, "\(failed.fixes)")
+    }
+
     @Test("l2fwd's pre-check statfs's a size=8M mount and gives up under -m 32: hugetlbfs_size (likely); the printed mount lets it run",
           Fixture.privileged)
     func giveUpOnMountSize() throws {

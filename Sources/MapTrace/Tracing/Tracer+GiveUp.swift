@@ -47,10 +47,17 @@ extension Tracer {
         let demand = context.demand
         let wentForHugePages = process.touches.touched || demand.inMemory || demand.hugeDir != nil
         guard wentForHugePages else { return }
-        let snapshot = Snapshot.readSystem(cgroupText: process.touches.cgroupText)
         let status = code.map { "exited with \($0)" } ?? "was killed by \(signal.map(signalName) ?? "a signal")"
         let comm = process.command.first.map { String($0.split(separator: "/").last ?? "") }
-        let outcome = diagnoseGiveUp(pid: process.pid, comm: comm, status: status, snapshot: snapshot, context: context)
+        // Stale files (a walk of the mounts and of every process's maps: most of a snapshot's
+        // cost, 5 ms at the end of a DPDK run) matter only to a short pool: read them then.
+        var outcome = diagnoseGiveUp(pid: process.pid, comm: comm, status: status,
+                                     snapshot: Snapshot.readSystem(cgroupText: process.touches.cgroupText, staleFiles: false),
+                                     context: context)
+        if case .shortfall(let diagnosis) = outcome, diagnosis.cause == .hugepagePool || diagnosis.alsoExceeded.contains(where: { $0.cause == .hugepagePool }) {
+            outcome = diagnoseGiveUp(pid: process.pid, comm: comm, status: status,
+                                     snapshot: Snapshot.readSystem(cgroupText: process.touches.cgroupText), context: context)
+        }
         switch outcome {
         case .shortfall(let diagnosis):
             diagnoses += 1

@@ -32,8 +32,10 @@ extension Snapshot {
 
     /// Reads the parts that need no process: pools, mounts, stale files, sysctls, overcommit and
     /// shm limits, and the hugetlb cgroup limits of `cgroupOf` (nil: the calling process, whose
-    /// cgroup a process it starts would join).
-    public static func readSystem(cgroupOf pid: Int32? = nil, cgroupText: String? = nil) -> Snapshot {
+    /// cgroup a process it starts would join). `staleFiles` false: no walk of the hugetlbfs
+    /// mounts' files and no read of every process's maps (what makes a file stale), which is
+    /// most of the cost of a snapshot.
+    public static func readSystem(cgroupOf pid: Int32? = nil, cgroupText: String? = nil, staleFiles: Bool = true) -> Snapshot {
         var snapshot = Snapshot(time: now())
         snapshot.maxMapCount = ProcText.int("/proc/sys/vm/max_map_count")
         snapshot.sysctlFiles = SysctlFiles.lastAssignments(of: sysctlKeys)
@@ -44,10 +46,10 @@ extension Snapshot {
         var files: [HugetlbfsScan.File] = []
         snapshot.mounts = hugetlbfs.map { mount in
             var state = HugetlbfsMountState(mount: mount, statfs: HugetlbfsScan.statfsCounts(mount.mountPoint))
-            files += HugetlbfsScan.walk(&state)
+            if staleFiles { files += HugetlbfsScan.walk(&state) }
             return state
         }
-        snapshot.staleFiles = HugetlbfsScan.unmapped(files, mountPoints: hugetlbfs.map(\.mountPoint))
+        if staleFiles { snapshot.staleFiles = HugetlbfsScan.unmapped(files, mountPoints: hugetlbfs.map(\.mountPoint)) }
         snapshot.cgroups = CgroupReader.read(pid: pid, procCgroup: cgroupText, pageSizes: snapshot.pools.map(\.pageSize))
         snapshot.overcommit = overcommit(meminfo: meminfo)
         snapshot.shm = shmLimits()
