@@ -14,11 +14,7 @@ struct OpenFilesTests {
         let stage = try HugetlbStage(pages: 4)
         defer { stage.restore() }
         let dir = stage.mount.path
-        let script = """
-        import mmap, os
-        def show(fd, length):
-            m = mmap.mmap(fd, length, mmap.MAP_SHARED, mmap.PROT_READ)
-            m.close()
+        let trace = traceMappings("""
         fd = os.open("\(dir)/first", os.O_RDWR | os.O_CREAT, 0o600)
         os.ftruncate(fd, 2 << 20)
         show(fd, 2 << 20)
@@ -34,16 +30,8 @@ struct OpenFilesTests {
         os.close(other)
         os.unlink("\(dir)/first")
         os.unlink("\(dir)/second")
-        """
-        let result = Fixture.run([maptrace, "--no-status", "--all", "-e", "trace=mmap", "--", "python3", "-c", script])
-        #expect(result.status == 0, "\(result.stderr)")
-        let lines = result.stderr.split(separator: "\n").filter { $0.contains("mmap(") && ($0.contains(dir) || $0.contains("/etc/passwd")) }
-        #expect(lines.count == 3, "\(result.stderr)")
-        guard lines.count == 3 else { return }
-        #expect(lines[0].contains("<\(dir)/first>"), "\(lines[0])")
-        #expect(lines[1].contains("</etc/passwd>"), "\(lines[1])")
-        #expect(lines[2].contains("<\(dir)/second>"), "\(lines[2])")
-        #expect(result.stderr.contains("2 mappings made"), "the two hugetlbfs mappings only:\n\(result.stderr)")
+        """, dir: dir, files: ["\(dir)/first", "/etc/passwd", "\(dir)/second"])
+        #expect(trace.contains("2 mappings made"), "the two hugetlbfs mappings only:\n\(trace)")
     }
 
     @Test("a thread with an fd table of its own: its fds are its own files", Fixture.privileged)
@@ -53,12 +41,9 @@ struct OpenFilesTests {
         let dir = stage.mount.path
         // the thread unshares its table (CLONE_FILES), then puts a hugetlbfs file on the number
         // that the main thread keeps for /etc/passwd; each maps "its" fd
-        let script = """
-        import ctypes, mmap, os, threading
+        let trace = traceMappings("""
+        import ctypes, threading
         libc = ctypes.CDLL(None, use_errno=True)
-        def show(fd, length):
-            m = mmap.mmap(fd, length, mmap.MAP_SHARED, mmap.PROT_READ)
-            m.close()
         fd = os.open("/etc/passwd", os.O_RDONLY)
         def own_table():
             assert libc.unshare(0x400) == 0, ctypes.get_errno()
@@ -73,14 +58,26 @@ struct OpenFilesTests {
         t.join()
         show(fd, 0)
         os.unlink("\(dir)/thread")
+        """, dir: dir, files: ["\(dir)/thread", "/etc/passwd"])
+        #expect(trace.contains("1 mapping made"), "the thread's hugetlbfs mapping only:\n\(trace)")
+    }
+
+    /// Runs `script` under maptrace (with `show(fd, length)`: a shared read mapping of fd) and
+    /// checks its mappings of files in `dir` and of /etc/passwd, in order: the nth shows the
+    /// nth of `files` as its fd's name. Returns what maptrace printed.
+    private func traceMappings(_ script: String, dir: String, files: [String]) -> String {
+        let prelude = """
+        import mmap, os
+        def show(fd, length):
+            m = mmap.mmap(fd, length, mmap.MAP_SHARED, mmap.PROT_READ)
+            m.close()
+
         """
-        let result = Fixture.run([maptrace, "--no-status", "--all", "-e", "trace=mmap", "--", "python3", "-c", script])
+        let result = Fixture.run([maptrace, "--no-status", "--all", "-e", "trace=mmap", "--", "python3", "-c", prelude + script])
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stderr.split(separator: "\n").filter { $0.contains("mmap(") && ($0.contains(dir) || $0.contains("/etc/passwd")) }
-        #expect(lines.count == 2, "\(result.stderr)")
-        guard lines.count == 2 else { return }
-        #expect(lines[0].contains("<\(dir)/thread>"), "\(lines[0])")
-        #expect(lines[1].contains("</etc/passwd>"), "\(lines[1])")
-        #expect(result.stderr.contains("1 mapping made"), "the thread's hugetlbfs mapping only:\n\(result.stderr)")
+        #expect(lines.count == files.count, "\(result.stderr)")
+        for (line, file) in zip(lines, files) { #expect(line.contains("<\(file)>"), "\(line)") }
+        return result.stderr
     }
 }
