@@ -92,10 +92,11 @@ final class RingPort: Port {
 final class PacketRing: @unchecked Sendable {  // the slots are handed over by the two indices
     private let slots: UnsafeMutablePointer<PacketBuffer>
     private let mask: Int
+    private let indices = CacheLineAtomics<Int>(count: 2, initial: 0)
     /// Next slot to read; written by the consumer only.
-    private let head = Atomic<Int>(0)
+    private var head: UnsafeMutablePointer<Atomic<Int>> { indices.atomic(0) }
     /// Next slot to write; written by the producer only.
-    private let tail = Atomic<Int>(0)
+    private var tail: UnsafeMutablePointer<Atomic<Int>> { indices.atomic(1) }
 
     /// `capacity` must be a power of two.
     init(capacity: Int) {
@@ -107,20 +108,20 @@ final class PacketRing: @unchecked Sendable {  // the slots are handed over by t
     deinit { slots.deallocate() }
 
     func enqueue(_ burst: Burst, count: Int) -> Int {
-        let write = tail.load(ordering: .relaxed)
-        let read = head.load(ordering: .acquiring)
+        let write = tail.pointee.load(ordering: .relaxed)
+        let read = head.pointee.load(ordering: .acquiring)
         let accepted = min(count, mask + 1 - (write - read))
         for index in 0..<accepted { slots[(write + index) & mask] = burst[index] }
-        tail.store(write + accepted, ordering: .releasing)
+        tail.pointee.store(write + accepted, ordering: .releasing)
         return accepted
     }
 
     func dequeue(into burst: Burst, max: Int) -> Int {
-        let read = head.load(ordering: .relaxed)
-        let write = tail.load(ordering: .acquiring)
+        let read = head.pointee.load(ordering: .relaxed)
+        let write = tail.pointee.load(ordering: .acquiring)
         let taken = min(max, write - read)
         for index in 0..<taken { burst[index] = slots[(read + index) & mask] }
-        head.store(read + taken, ordering: .releasing)
+        head.pointee.store(read + taken, ordering: .releasing)
         return taken
     }
 }
