@@ -3,14 +3,18 @@ import Glibc
 import Synchronization
 
 /// A thread of maptrace's own, at normal policy, that ends colocation when it starves the
-/// trace: every 10 ms it looks whether a tracee's stop is waiting, and if one was at the last
-/// look too, reads maptrace's times from /proc/…/schedstat. When maptrace, over the interval,
-/// waited for a CPU at least 80 % of the time and ran at most 10 %, it gets SCHED_OTHER back at
+/// trace: every 10 ms (up to 100 ms while none has waited) it looks whether a tracee's stop
+/// is waiting, and if one was at the last look too, reads maptrace's times from
+/// /proc/…/schedstat. When maptrace, over the interval, waited for a CPU at least 80 % of the time and ran at most 10 %, it gets SCHED_OTHER back at
 /// once, and its mask at its next stop (`Colocation.stopped`), for the rest of the run. A
 /// SCHED_IDLE task beside a busy one still gets a slice now and then (about 0.3 % of the CPU),
 /// so "no stop taken" would not see it.
 final class StarvationWatch: Sendable {
     static let intervalMilliseconds: Int32 = 10
+    /// The pause grows to this while no stop waits: a dataplane forwarding for hours makes no
+    /// call, and a watch waking 100 times a second took 0.2 % of a CPU from its polling cores.
+    /// A starved stop is then seen within this and one interval more.
+    static let idleIntervalMilliseconds: Int32 = 100
 
     private let tracer: Int32
     private let givenUp = Atomic<Bool>(false)
@@ -68,10 +72,16 @@ final class StarvationWatch: Sendable {
     private func watch() {
         var last: (time: UInt64, run: UInt64, delay: UInt64)?
         var ready = pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0)
+        var pause = StarvationWatch.intervalMilliseconds
         while !ending.load(ordering: .relaxed) {
-            if poll(&ready, 1, StarvationWatch.intervalMilliseconds) != 0 { continue }
+            if poll(&ready, 1, pause) != 0 { continue }
             // nothing waits: nothing to judge (and no /proc read while a dataplane forwards)
-            guard mt_stop_pending() != 0, let now = schedstat() else { last = nil; continue }
+            guard mt_stop_pending() != 0, let now = schedstat() else {
+                last = nil
+                pause = min(pause * 2, StarvationWatch.idleIntervalMilliseconds)
+                continue
+            }
+            pause = StarvationWatch.intervalMilliseconds
             defer { last = now }
             guard let last, now.time > last.time else { continue }
             // Over the interval, maptrace waited for a CPU nearly all the time and ran almost
