@@ -3,8 +3,7 @@ import Synchronization
 /// Atomics that different cores write, each on 128 bytes of its own: a cache line and the one
 /// the adjacent-line prefetcher pulls in with it. DPDK aligns its ring indices and per-port
 /// statistics the same way. Beside one another (or beside whatever malloc put next to them),
-/// a write by one core takes the line away from the other at every burst, and the forwarding
-/// rate then depended on the heap's layout: 37 to 92 Mpps between identical runs.
+/// a write by one core takes the line away from the other at every burst.
 final class CacheLineAtomics<Value: AtomicRepresentable>: @unchecked Sendable {  // the atomics are the shared state
     private static var spacing: Int { 128 }
     private let base: UnsafeMutableRawPointer
