@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RUNS=${RUNS:-3}          # runs of each kind; the median is reported
-DURATION=${DURATION:-5}  # seconds per run
+DURATION=${DURATION:-5}  # seconds per run (at least 3)
 PAGES=16                 # 2 MB pages: -m 32
 BARE_ONLY=0
 [ "${1:-}" = "--bare-only" ] && BARE_ONLY=1
@@ -27,7 +27,9 @@ BIN=$("${build[@]}" --show-bin-path 2>/dev/null)
 POOL=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
 OLD_PAGES=$(cat "$POOL")
 MOUNT=$(mktemp -d /tmp/l2fwd-pps.XXXXXX)
+WORK_OUT=$(mktemp)
 cleanup() {
+    rm -f "$WORK_OUT"
     if mountpoint -q "$MOUNT"; then
         rm -f "$MOUNT"/*  # a page file left by a killed run would keep its page
         umount "$MOUNT" || echo "l2fwd-pps: cannot unmount $MOUNT" >&2
@@ -48,6 +50,26 @@ pps() {  # command…: one run's packets per second, from l2fwd's closing line
     sed -n 's/^L2FWD: forwarded .*: \([0-9]*\) packets\/s$/\1/p' <<<"$out"
 }
 
+# maptrace's own CPU time and wake-ups (every thread of it, /proc/…/task/*/schedstat) over the
+# middle of a traced run, when l2fwd only forwards: a bound on what the tracer can take from
+# the forwarding cores, steadier than the rate itself (which varies ±30 % between bare runs).
+TRACER_CPU=()
+schedstat() {  # pid: "nanoseconds on a CPU, times scheduled", summed over its threads
+    cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{r += $1; n += $3} END {print r + 0, n + 0}'
+}
+traced_pps() {  # sets RATE and appends to TRACER_CPU (no subshell: it must keep both)
+    local out=$WORK_OUT pid a b
+    "$BIN/maptrace" -q -- "${L2FWD[@]}" >"$out" 2>&1 &
+    pid=$!
+    sleep 1
+    a=$(schedstat "$pid"); sleep $((DURATION - 2)); b=$(schedstat "$pid")
+    wait "$pid" || { echo "l2fwd-pps: failed under maptrace" >&2; cat "$out" >&2; exit 1; }
+    TRACER_CPU+=("$(awk -v a="$a" -v b="$b" -v s=$((DURATION - 2)) 'BEGIN {
+        split(a, x, " "); split(b, y, " ")
+        printf "%.2f ms %d", (y[1] - x[1]) / 1e6 / s, (y[2] - x[2]) / s }')")
+    RATE=$(sed -n 's/^L2FWD: forwarded .*: \([0-9]*\) packets\/s$/\1/p' "$out")
+}
+
 median() {  # numbers…
     printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
 }
@@ -59,7 +81,7 @@ for _ in $(seq "$RUNS"); do
     rate=$(pps "${L2FWD[@]}"); [ -n "$rate" ] || { echo "l2fwd-pps: no packets/s line (bare)" >&2; exit 1; }
     bare+=("$rate")
     [ "$BARE_ONLY" = 1 ] && continue
-    rate=$(pps "$BIN/maptrace" -q -- "${L2FWD[@]}"); [ -n "$rate" ] || { echo "l2fwd-pps: no packets/s line (maptrace)" >&2; exit 1; }
+    traced_pps; rate=$RATE; [ -n "$rate" ] || { echo "l2fwd-pps: no packets/s line (maptrace)" >&2; exit 1; }
     traced+=("$rate")
 done
 BARE=$(median "${bare[@]}")
@@ -70,3 +92,7 @@ TRACED=$(median "${traced[@]}")
 echo "maptrace: ${traced[*]} packets/s → median $TRACED" >&2
 printf 'maptrace  %12d packets/s\n' "$TRACED"
 awk -v t="$TRACED" -v b="$BARE" 'BEGIN { printf "ratio     %12.3f (maptrace / bare)\n", t / b }'
+# per second of forwarding, each traced run: CPU time and wake-ups of maptrace
+echo "maptrace while l2fwd forwards, per second: ${TRACER_CPU[*]/%/ wake-ups;}" >&2
+printf '%s\n' "${TRACER_CPU[@]}" | awk '{ms += $1; n += $3} END {
+    printf "tracer    %12.2f ms of CPU and %d wake-ups per second of forwarding (mean of %d runs)\n", ms / NR, n / NR, NR }'
