@@ -6,7 +6,8 @@ import Glibc
 /// the rest of the logging). The file grows a chunk at a time with fallocate, so that a full
 /// disk is an error here rather than a SIGBUS at a store into a hole; at close it is trimmed to
 /// the bytes written. A log whose writer was killed therefore ends in zero bytes, up to the end
-/// of its last chunk: `LogReader` reads those as the end of the log.
+/// of its last chunk or of the one made ahead (`LogChunkAhead`): `LogReader` reads those as the
+/// end of the log.
 ///
 /// Anything else (a device, a FIFO), or a file system without fallocate, gets one write(2) per
 /// record, which also survives a kill.
@@ -19,7 +20,9 @@ final class LogFile {
     private var chunkStart = 0
     private var chunk: UnsafeMutableRawPointer?
     private var mapped: Bool
-    private static let chunkSize = 4 << 20
+    private static let chunkSize = LogChunk.size
+    /// Makes the next chunk while this one fills; nil: made here, when needed.
+    private var ahead: LogChunkAhead?
     /// The first write error, said once; later records are dropped.
     private(set) var failure: String?
     private var closed = false
@@ -35,6 +38,10 @@ final class LogFile {
         if mapped, !grow(to: LogFile.chunkSize, initial: true) {
             mapped = false
             _ = ftruncate(fd, 0)  // what fallocate may have reserved before mmap refused
+        }
+        if mapped, failure == nil, let ahead = LogChunkAhead.start(fd: fd) {
+            self.ahead = ahead
+            ahead.request(LogFile.chunkSize, retiring: nil)
         }
     }
 
@@ -95,28 +102,24 @@ final class LogFile {
         }
     }
 
-    /// Reserves the file up to END and maps the chunk that ends there. Returns false (with
-    /// `failure` set, unless the file system simply lacks fallocate on the first chunk) when
-    /// the space cannot be had.
+    /// Reserves the file up to END and maps the chunk that ends there (the one made ahead, when
+    /// there is one). Returns false (with `failure` set, unless the file system simply lacks
+    /// fallocate on the first chunk) when the space cannot be had.
     private func grow(to end: Int, initial: Bool) -> Bool {
         let start = end - LogFile.chunkSize
-        let err = posix_fallocate(fd, off_t(start), off_t(LogFile.chunkSize))
-        if err != 0 {
-            // EOPNOTSUPP: no fallocate here (first chunk only): write(2) per record instead.
-            if initial && (err == EOPNOTSUPP || err == ENOSYS || err == EINVAL) { return false }
-            fail(err)
+        let made = ahead?.take(start) ?? LogChunk.make(fd: fd, start: start)
+        guard let address = made.address else {
+            // the first chunk only: no fallocate (EOPNOTSUPP) or no shared mapping of this
+            // file here, so write(2) per record instead
+            if initial && (made.mmapFailed || [EOPNOTSUPP, ENOSYS, EINVAL].contains(made.error)) { return false }
+            fail(made.error)
             return false
         }
-        let address = mmap(nil, LogFile.chunkSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off_t(start))
-        guard let address, address != MAP_FAILED else {
-            if initial { return false }
-            fail(errno)
-            return false
+        if let ahead {
+            ahead.request(end, retiring: chunk)
+        } else if let chunk {
+            munmap(chunk, LogFile.chunkSize)
         }
-        // MADV_POPULATE_WRITE (Linux 5.14): the chunk's pages made writable now, in one call,
-        // rather than by a fault at the first store into each; older kernels just fault.
-        _ = madvise(address, LogFile.chunkSize, 23)
-        if let chunk { munmap(chunk, LogFile.chunkSize) }
         chunk = address
         chunkStart = start
         placeWindow()
@@ -135,6 +138,8 @@ final class LogFile {
         guard !closed else { return }
         closed = true
         placeWindow()
+        ahead?.stop()
+        ahead = nil
         if mapped {
             if let chunk { munmap(chunk, LogFile.chunkSize) }
             chunk = nil

@@ -15,7 +15,9 @@ struct KillTests {
                                       scene.faultprobe, "pairs", progress, "-1"])
         // the program counts the pairs whose calls returned; kill maptrace while it runs
         func done() -> Int { Int(((try? Fixture.readFile(progress)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 }
-        #expect(FaultScene.waitUntil(timeout: 30) { done() >= 300 }, "\(tracer.stderrSoFar)")
+        // 6,000 pairs: some 4.8 MB of log, so that the kill comes after maptrace has moved to
+        // the second 4 MiB chunk of its mapped file, made ahead by another thread
+        #expect(FaultScene.waitUntil(timeout: 60) { done() >= 6_000 }, "\(tracer.stderrSoFar)")
         tracer.send(SIGKILL)
         let result = tracer.wait(timeout: 10)
         #expect(result.status == 128 + SIGKILL)
