@@ -60,7 +60,10 @@ extension Tracer {
         var inFlight = 0
         for (tid, other) in process.threads where tid != thread.tid && other.insideCall {
             // an munmap taken at entry (no pending call) was as certain as this one
-            if other.pending?.leavesMunmapAlone(hugePageSize: other.pendingHugePageSize) == false { return false }
+            if let call = other.pendingCall,
+               !CallRecord.leavesMunmapAlone(call.syscall, flags: call.flags, hugePageSize: other.pendingHugePageSize) {
+                return false
+            }
             inFlight += 1
         }
         for area in process.space.mappings(overlapping: start, length: end - start) {
@@ -95,17 +98,18 @@ extension Tracer {
 }
 
 extension CallRecord {
-    /// Whether this call, in flight in another thread, leaves an munmap's outcome as the model
-    /// predicts it, run before or after it: it may add areas (two at most: the margin above)
-    /// or take them away, but it brings no sealed, special or hugetlb area anywhere. A file
-    /// mapping may be a device's that refuses a split; an mremap moves any area anywhere.
-    func leavesMunmapAlone(hugePageSize: UInt64?) -> Bool {
+    /// Whether a call (its name, and mmap's flags), in flight in another thread, leaves an
+    /// munmap's outcome as the model predicts it, run before or after it: it may add areas (two
+    /// at most: the margin above) or take them away, but it brings no sealed, special or
+    /// hugetlb area anywhere. A file mapping may be a device's that refuses a split; an mremap
+    /// moves any area anywhere.
+    static func leavesMunmapAlone(_ syscall: Syscall, flags: UInt64, hugePageSize: UInt64?) -> Bool {
         switch syscall {
         case .munmap, .shmdt, .mprotect, .pkey_mprotect, .madvise, .mlock, .mlock2, .munlock, .mbind, .brk,
              .open, .openat, .openat2, .creat, .fallocate, .ftruncate, .memfd_create, .shmget, .statfs, .fstatfs:
             true
         case .mmap:
-            args[3] & CallBits.mapAnonymous != 0 && hugePageSize == nil
+            flags & CallBits.mapAnonymous != 0 && hugePageSize == nil
         case .mremap, .mseal, .shmat, .mlockall, .munlockall, .prctl, .execve, .execveat:
             false
         }
