@@ -27,8 +27,8 @@ struct LogChunk {
 
 /// Makes the log's next chunk on a thread of maptrace's own while the tracer fills the current
 /// one, and unmaps the chunk it is done with. Reserving, mapping and populating 4 MiB of page
-/// cache cost the tracer about 0.6 µs of every record (a thousand 400-byte records share a
-/// page's 4 µs), on the path of every stop; the other CPU is mostly idle while a program waits
+/// cache cost the tracer about 0.4 µs of every record (ten 400-byte records share a page's
+/// 4 µs), on the path of every stop; the other CPU is mostly idle while a program waits
 /// in a stop. The records themselves are written by the tracer only, so a kill loses nothing
 /// more than before: the file then ends in zeros up to the end of the chunk made ahead.
 final class LogChunkAhead: @unchecked Sendable {  // every field is read and written under `lock`

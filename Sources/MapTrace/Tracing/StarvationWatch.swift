@@ -5,14 +5,14 @@ import Synchronization
 /// A thread of maptrace's own, at normal policy, that ends colocation when it starves the
 /// trace: every 10 ms (up to 100 ms while none has waited) it looks whether a tracee's stop
 /// is waiting, and if one was at the last look too, reads maptrace's times from
-/// /proc/…/schedstat. When maptrace, over the interval, waited for a CPU at least 80 % of the time and ran at most 10 %, it gets SCHED_OTHER back at
-/// once, and its mask at its next stop (`Colocation.stopped`), for the rest of the run. A
-/// SCHED_IDLE task beside a busy one still gets a slice now and then (about 0.3 % of the CPU),
-/// so "no stop taken" would not see it.
+/// /proc/…/schedstat. When maptrace, over the interval, waited for a CPU at least 80 % of the
+/// time and ran at most 10 %, it gets SCHED_OTHER back at once, and its mask at its next stop
+/// (`Colocation.stopped`), for the rest of the run. A SCHED_IDLE task beside a busy one still
+/// gets a slice now and then (about 0.3 % of the CPU), so "no stop taken" would not see it.
 final class StarvationWatch: Sendable {
     static let intervalMilliseconds: Int32 = 10
     /// The pause grows to this while no stop waits: a dataplane forwarding for hours makes no
-    /// call, and a watch waking 100 times a second took 0.2 % of a CPU from its polling cores.
+    /// call, and a watch waking 100 times a second took 3.6 ms of CPU a second from its cores.
     /// A starved stop is then seen within this and one interval more.
     static let idleIntervalMilliseconds: Int32 = 100
 
