@@ -56,24 +56,11 @@ final class LogChunkAhead: @unchecked Sendable {  // every field is read and wri
         lock.deallocate()
     }
 
-    /// The helper thread, started with every signal blocked (maptrace's own signals must reach
-    /// the tracer thread); nil when it cannot be started: the tracer then makes chunks itself.
+    /// The helper thread (`OwnThread`); nil when it cannot be started: the tracer then makes
+    /// chunks itself.
     static func start(fd: Int32) -> LogChunkAhead? {
         let ahead = LogChunkAhead(fd: fd)
-        let context = Unmanaged.passRetained(ahead).toOpaque()
-        var all = sigset_t(), old = sigset_t()
-        sigfillset(&all)
-        pthread_sigmask(SIG_SETMASK, &all, &old)
-        var id = pthread_t()
-        let created = pthread_create(&id, nil, { context in
-            Unmanaged<LogChunkAhead>.fromOpaque(context!).takeRetainedValue().serve()
-            return nil
-        }, context)
-        pthread_sigmask(SIG_SETMASK, &old, nil)
-        guard created == 0 else {
-            Unmanaged<LogChunkAhead>.fromOpaque(context).release()
-            return nil
-        }
+        guard let id = OwnThread.start({ ahead.serve() }) else { return nil }
         ahead.locked { ahead.thread = id }
         return ahead
     }

@@ -39,22 +39,7 @@ final class StarvationWatch: Sendable {
         guard pipe(&ends) == 0 else { return nil }
         for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }  // not the launched command's
         let watch = StarvationWatch(tracer: tracer, wake: (ends[0], ends[1]))
-        let context = Unmanaged.passRetained(watch).toOpaque()
-        var id = pthread_t()
-        // the watch must never take maptrace's own signals: the stop loop waits for their EINTR
-        var all = sigset_t(), old = sigset_t()
-        sigfillset(&all)
-        pthread_sigmask(SIG_SETMASK, &all, &old)
-        let created = pthread_create(&id, nil, { context in
-            let watch = Unmanaged<StarvationWatch>.fromOpaque(context!).takeRetainedValue()
-            watch.watch()
-            return nil
-        }, context)
-        pthread_sigmask(SIG_SETMASK, &old, nil)
-        guard created == 0 else {
-            Unmanaged<StarvationWatch>.fromOpaque(context).release()
-            return nil
-        }
+        guard let id = OwnThread.start({ watch.watch() }) else { return nil }
         watch.thread.withLock { $0 = id }
         return watch
     }
