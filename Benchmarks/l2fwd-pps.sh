@@ -44,10 +44,14 @@ mount -t hugetlbfs -o pagesize=2M nodev "$MOUNT"
 L2FWD=("$BIN/l2fwd" --huge-dir "$MOUNT" -m $((PAGES * 2)) --mem-mode on-demand
        --vdev net_ring0 --vdev net_ring1 -- -p 0x3 -T 0 --duration "$DURATION")
 
-pps() {  # command…: one run's packets per second, from l2fwd's closing line
+rate_line() {  # l2fwd's output on stdin: the packets per second of its closing line
+    sed -n 's/^L2FWD: forwarded .*: \([0-9]*\) packets\/s$/\1/p'
+}
+
+pps() {  # command…: one run's packets per second
     local out
     out=$("$@" 2>&1) || { echo "l2fwd-pps: failed: $*" >&2; echo "$out" >&2; return 1; }
-    sed -n 's/^L2FWD: forwarded .*: \([0-9]*\) packets\/s$/\1/p' <<<"$out"
+    rate_line <<<"$out"
 }
 
 # maptrace's own CPU time and wake-ups (every thread of it, /proc/…/task/*/schedstat) over the
@@ -67,7 +71,7 @@ traced_pps() {  # sets RATE and appends to TRACER_CPU (no subshell: it must keep
     TRACER_CPU+=("$(awk -v a="$a" -v b="$b" -v s=$((DURATION - 2)) 'BEGIN {
         split(a, x, " "); split(b, y, " ")
         printf "%.2f ms %d", (y[1] - x[1]) / 1e6 / s, (y[2] - x[2]) / s }')")
-    RATE=$(sed -n 's/^L2FWD: forwarded .*: \([0-9]*\) packets\/s$/\1/p' "$out")
+    RATE=$(rate_line <"$out")
 }
 
 median() {  # numbers…
