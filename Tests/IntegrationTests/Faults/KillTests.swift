@@ -37,9 +37,14 @@ struct KillTests {
         #expect(munmaps >= returned && munmaps <= returned + 1, "munmap records \(munmaps), pairs returned \(returned)")
         #expect(mmaps >= munmaps && mmaps <= munmaps + 1, "mmap records \(mmaps), munmap records \(munmaps)")
 
+        // A kill while a record was being made leaves it cut short before the zeros reserved
+        // ahead: the report says so too, in a line of its own (seen once in CI this round).
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: log))
+        let cutShort = bytes.lastIndex(where: { $0 != 0 }).map { bytes[$0] != UInt8(ascii: "\n") } ?? false
         let report = scene.run([scene.maptrace, "report", log])
         #expect(report.status == 3, "no summary and no failure: the log could not be read to its end: \(report.stderr)")
-        #expect(report.stderr.split(separator: "\n").count == 1)
+        #expect(report.stderr.split(separator: "\n").count == (cutShort ? 2 : 1), "\(report.stderr)")
+        #expect(report.stderr.contains("the log ends in a partial record") == cutShort, "\(report.stderr)")
         #expect(report.stderr.contains("the log has no summary: the run did not end normally"), "\(report.stderr)")
         #expect(!report.stdout.contains("has no summary"), "notes about the log go to stderr")
     }
