@@ -41,6 +41,10 @@ final class TracedProcess {
     /// Spans whose order the tracer could not tell, for the next check with the kernel
     /// (`Tracer.checkUnsure`).
     var rechecks: [(start: UInt64, end: UInt64)] = []
+    /// Checks that calls of other threads in flight would have disturbed (`InFlightCalls`),
+    /// taken at the next check they no longer disturb, and since when the oldest waits.
+    var deferred: [(start: UInt64, end: UInt64)] = []
+    var deferredSince: Double = 0
 
     init(pid: Int32, space: AddressSpace, command: [String]) {
         self.pid = pid
@@ -58,12 +62,13 @@ final class TracedThread {
     let tid: Int32
     var process: TracedProcess
     var pending: CallRecord? {
-        didSet { pendingCall = pending == nil ? nil : (pending!.syscall, pending!.args[3]) }
+        didSet { pendingCall = pending.map { ($0.syscall, $0.args[3], $0.args[0], $0.args[1]) } }
     }
-    /// The pending call's name and fourth argument (mmap's flags), kept beside it: what the
-    /// stops of other threads read of it (`insideCall`, `leavesMunmapAlone`), for every thread
-    /// of the process, without copying the whole record: 3 % of maptrace's time at 200 threads.
-    private(set) var pendingCall: (syscall: Syscall, flags: UInt64)?
+    /// The pending call's name, fourth argument (mmap's flags) and range, kept beside it: what
+    /// the stops of other threads read of it (`insideCall`, `leavesMunmapAlone`, `InFlightCalls`),
+    /// for every thread of the process, without copying the whole record: 3 % of maptrace's
+    /// time at 200 threads.
+    private(set) var pendingCall: (syscall: Syscall, flags: UInt64, address: UInt64, length: UInt64)?
     /// The huge page size the pending call touches, decided at entry (before the call changes the model).
     var pendingHugePageSize: UInt64?
     /// SEIZE start-up of a launched command: swallow the SIGCONT maptrace sent itself.

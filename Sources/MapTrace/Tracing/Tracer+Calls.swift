@@ -230,17 +230,35 @@ extension Tracer {
     /// private areas whose anon_vmas no call shows, a call that stopped half way) and over the
     /// spans two threads changed in an order the tracer cannot tell, and takes its answer.
     /// One PROCMAP_QUERY per area involved; a re-read of smaps on kernels without it.
+    ///
+    /// A check that calls of other threads in flight may disturb waits (`InFlightCalls`): it is
+    /// made at a later check they no longer disturb, or, past `deferralExpired`, taken as the
+    /// kernel answers then.
     func checkUnsure(_ process: TracedProcess, everything: Bool = false) {
-        let boundaries = process.space.takeUnsure()
-        let rechecks = process.rechecks
+        var spans = process.space.takeUnsure().map { (start: $0, end: $0) } + process.rechecks
         process.rechecks.removeAll()
-        guard everything || !boundaries.isEmpty || !rechecks.isEmpty else { return }
-        process.statistics.modelQueries = (process.statistics.modelQueries ?? 0) + 1
+        var inFlight: InFlightCalls?
+        if !everything && !(spans.isEmpty && process.deferred.isEmpty) {
+            let calls = InFlightCalls(process)
+            if calls.anywhere {
+                for span in spans { putOff(process, span) }
+                spans = []
+            } else {
+                spans += process.deferred
+                process.deferred.removeAll()
+            }
+            inFlight = calls
+            if deferralExpired(process) {
+                spans += process.deferred
+                process.deferred.removeAll()
+                inFlight = nil
+            }
+        }
+        guard everything || !spans.isEmpty else { return }
         if process.mapsQuery == nil && !everything { process.mapsQuery = AreaQuery(pid: process.pid) }
         if let query = process.mapsQuery, !everything {
             // one window per cluster: a move's source and destination may lie far apart
             let top: UInt64 = 1 << 47  // TASK_SIZE of x86_64 with 4-level page tables
-            let spans = boundaries.map { (start: $0, end: $0) } + rechecks
             var windows: [(low: UInt64, high: UInt64)] = []
             for span in spans.map({ (start: max($0.start, 1), end: min($0.end, top - 1)) }).filter({ $0.start <= $0.end }).sorted(by: { $0.start < $1.start }) {
                 if let last = windows.last, span.start <= last.high + (1 << 20) {
@@ -249,19 +267,53 @@ extension Tracer {
                     windows.append((span.start, span.end))
                 }
             }
+            var asked = false  // one check counted for each call that asked the kernel
             do {
+                let unseen = InFlightCalls(process, complete: true)
                 for w in windows {
                     // the whole of every area the model holds there: what the answer replaces
                     let held = process.space.mappings(overlapping: w.low - 1, length: w.high - w.low + 2)
                     let low = min(w.low - 1, held.first?.start ?? .max), high = max(w.high + 1, held.last?.end ?? 0)
-                    if let changed = process.space.adopt(try query.areas(from: low, to: high), low: low, high: high) {
+                    if let inFlight, inFlight.mayDisturb(low, high) {
+                        putOff(process, (low, high))
+                        continue
+                    }
+                    if !asked { process.statistics.modelQueries = (process.statistics.modelQueries ?? 0) + 1 }
+                    asked = true
+                    let areas = try query.areas(from: low, to: high)
+                    let notRun = unseen.unseenNotRun(areas, model: process.space.mappings(overlapping: low, length: high - low))
+                    // the kernel's areas may reach past the window, to where a call is in flight
+                    let reach = (min(low, areas.first?.start ?? low), max(high, areas.last?.end ?? high))
+                    if let inFlight, !notRun.isEmpty || inFlight.mayDisturb(reach.0, reach.1) {
+                        putOff(process, (low, high))
+                        continue
+                    }
+                    if let changed = process.space.adopt(areas, low: low, high: high) {
+                        // an answer taken while munmaps taken at entry are still to run: they are done on it
+                        for span in notRun { process.space.unmap(start: span.start, length: span.end - span.start) }
                         process.journal.record(changed.start, changed.end)
                     }
                 }
                 return
             } catch {}
         }
+        process.statistics.modelQueries = (process.statistics.modelQueries ?? 0) + 1
         reread(process)
+    }
+
+    /// Puts a check off until calls in flight are done (`checkUnsure`).
+    private func putOff(_ process: TracedProcess, _ span: (start: UInt64, end: UInt64)) {
+        if process.deferred.isEmpty { process.deferredSince = Clock.monotonic() }
+        process.deferred.append(span)
+    }
+
+    /// Whether the checks put off may wait no longer: while threads keep calls in flight all the
+    /// time (200 threads mapping pages), the kernel's answer is taken as it is every 50 ms, and at
+    /// once near vm.max_map_count, where an unsure boundary may be the area that fails.
+    private func deferralExpired(_ process: TracedProcess) -> Bool {
+        !process.deferred.isEmpty
+            && (process.deferred.count >= 1024 || Clock.monotonic() - process.deferredSince >= 0.05
+                || process.space.count + 64 + 2 * process.deferred.count >= maxMapCount)
     }
 
     /// Takes the kernel's areas (and their vm_flags) from smaps: at exec, on kernels without
