@@ -87,6 +87,9 @@ extension Tracer {
     /// Decodes what must be read before the call runs: strings, fds, and whether it touches hugetlb.
     func begin(_ thread: TracedThread, call: Syscall, args: SyscallArguments) {
         var record = CallRecord(syscall: call, args: args)
+        // set here, before the record is the thread's: a change through `thread.pending` copies it
+        record.entryTime = Clock.realtime()
+        record.stringLimit = options.stringLimit
         let pid = thread.tid
         if let i = call.pathArgument { record.string = reader.string(pid: pid, at: args[i]) }
         var huge: UInt64?
@@ -184,9 +187,12 @@ extension Tracer {
         if call.cwdOnlyDecorates, call.failed || sink.wants(touchesHugetlb: huge != nil || statfsHuge != nil, failed: refused) {
             call.dirfdPath = reader.fdPath(pid: thread.tid, fd: call.args[0])  // AT_FDCWD</cwd>, as strace -y shows it
         }
-        let event = SyscallEvent(time: now, pid: pid, tid: thread.tid, call: call, hugePageSize: huge ?? statfsHuge,
-                                 mapCount: process.space.count, maxMapCount: maxMapCount,
-                                 hugetlbMapCount: process.space.hugetlbCount, refused: refused)
+        // made only when it is wanted: it copies the whole record
+        var event: SyscallEvent {
+            SyscallEvent(time: now, pid: pid, tid: thread.tid, call: call, hugePageSize: huge ?? statfsHuge,
+                         mapCount: process.space.count, maxMapCount: maxMapCount,
+                         hugetlbMapCount: process.space.hugetlbCount, refused: refused)
+        }
         if call.injected ? call.failed : memoryCall.needsDiagnosis(effect) {
             failure(thread, event: event)
         } else if sink.wants(touchesHugetlb: huge != nil || statfsHuge != nil, failed: refused) {

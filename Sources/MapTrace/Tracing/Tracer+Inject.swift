@@ -6,10 +6,8 @@ import Glibc
 extension Tracer {
     /// At the entry stop, after the call was decoded into `thread.pending`.
     func callEntered(_ thread: TracedThread) {
-        guard let call = thread.pending?.syscall else { return }
-        thread.pending?.entryTime = Clock.realtime()
-        thread.pending?.stringLimit = options.stringLimit
-        injector?.entered(tid: thread.tid, call: call)
+        guard let injector, let call = thread.pendingCall?.syscall else { return }
+        injector.entered(tid: thread.tid, call: call)
     }
 
     /// At the exit stop, with the kernel's result in `call`: the injected result replaces it,
