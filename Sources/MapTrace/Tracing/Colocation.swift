@@ -55,14 +55,40 @@ struct Colocation {
     /// wait slept). Moves maptrace to the thread's CPU when they were apart.
     mutating func stopped(_ tid: Int32, polls: Int) {
         if watch.gaveUp {
+            if idlePolicy {  // the watch gave normal policy back; a drain may have crossed it
+                var param = sched_param(sched_priority: 0)
+                if sched_setscheduler(0, SCHED_OTHER, &param) == 0 { idlePolicy = false }
+            }
             if cpu >= 0 {
                 _ = mt_affinity_set(0, ownMask, ownMask.count)
                 cpu = -1
             }
             return
         }
-        guard following, polls >= Colocation.followAfterPolls, let target = Colocation.lastCPU(of: tid), target != cpu else { return }
+        guard following else { return }
+        drainQueue(tid, polls: polls)
+        guard polls >= Colocation.followAfterPolls, let target = Colocation.lastCPU(of: tid), target != cpu else { return }
         if mt_pin_cpu(0, target) == 0 { cpu = target }
+    }
+
+    /// Stops of other threads found waiting, in a row; the thread of the last stop.
+    private var queuedInARow = 0
+    private var lastTid: Int32 = 0
+    private var idlePolicy = true
+
+    /// While stops of other threads are already waiting when maptrace looks (many threads making
+    /// calls at once), a SCHED_IDLE maptrace is preempted by every thread it resumes before it
+    /// can take the next waiting stop: it takes normal policy and drains the queue while the
+    /// resumed threads run on the other CPU, and goes back to SCHED_IDLE at the first stop it has
+    /// to wait for. One thread's next stop found at once is colocation working, not a queue.
+    /// 200 threads: 4.46 → 3.91 s; 100k pairs of one thread: unchanged (interleaved, 3 rounds).
+    private mutating func drainQueue(_ tid: Int32, polls: Int) {
+        defer { lastTid = tid }
+        queuedInARow = polls == 0 && tid != lastTid ? queuedInARow + 1 : 0
+        let idle = queuedInARow < 4
+        guard idle != idlePolicy else { return }
+        var param = sched_param(sched_priority: 0)
+        if sched_setscheduler(0, idle ? Colocation.schedIdle : SCHED_OTHER, &param) == 0 { idlePolicy = idle }
     }
 
     private init(watch: StarvationWatch, ownMask: [UInt8], following: Bool) {
