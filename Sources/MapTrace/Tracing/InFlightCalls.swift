@@ -23,15 +23,14 @@ struct InFlightCalls {
     init(_ process: TracedProcess, complete: Bool = false) {
         for thread in process.threads.values where thread.insideCall {
             if thread.inUnseenCall { unseenSpans += thread.unseenSpans }
-            guard let (syscall, flags, address, length) = thread.pendingCall else { continue }
+            guard let (syscall, flags, address, length) = thread.pendingCall,
+                  syscall.changesMappings || syscall.isExec else { continue }  // an open, a statfs: no area changes
             switch syscall {
             case .mmap where flags & (CallBits.mapFixed | CallBits.mapFixedNoReplace) == 0:
                 anywhere = true
             case .mmap, .munmap, .mprotect, .pkey_mprotect, .madvise, .mlock, .mlock2, .munlock, .mbind, .mseal:
                 let granule = syscall == .mmap || syscall == .munmap ? thread.pendingHugePageSize ?? Page.size : Page.size
                 pendingSpans.append((Page.roundDown(address, to: granule), Page.end(address, Page.roundUp(length, to: granule))))
-            case .open, .openat, .openat2, .creat, .fallocate, .ftruncate, .memfd_create, .shmget, .statfs, .fstatfs:
-                break  // no area changes
             default:
                 anywhere = true
             }

@@ -275,7 +275,8 @@ extension Tracer {
             }
             var asked = false  // one check counted for each call that asked the kernel
             do {
-                let unseen = InFlightCalls(process, complete: true)
+                // a check that got here past calls in flight has them all (none is `anywhere`)
+                let unseen = inFlight ?? InFlightCalls(process, complete: true)
                 for w in windows {
                     // the whole of every area the model holds there: what the answer replaces
                     let held = process.space.mappings(overlapping: w.low - 1, length: w.high - w.low + 2)
