@@ -77,6 +77,12 @@ public struct AddressSpace: Sendable {
         tree.mappings(overlapping: start, Page.end(start, length))
     }
 
+    /// Whether `body` holds for every mapping that shares a byte with [start, start + length),
+    /// asked in address order until it does not; no array is made.
+    public func allMappings(overlapping start: UInt64, length: UInt64, satisfy body: (Mapping) -> Bool) -> Bool {
+        tree.allMappings(overlapping: start, Page.end(start, length), satisfy: body)
+    }
+
     /// How many mappings an munmap (or a MAP_FIXED mmap) of [start, start + length) must
     /// split: 0, 1 or 2, one for each page-rounded edge that falls strictly inside a mapping.
     /// Each split needs map_count < vm.max_map_count (split_vma in mm/vma.c, docs/causes.md).
@@ -104,8 +110,8 @@ public struct AddressSpace: Sendable {
             traits.lineage = newLineage()
             mapping.traits = traits
         }
-        tree.replace(mapping.start, mapping.end) { touched in
-            Self.remainders(of: touched, outside: mapping.start, mapping.end, around: [.new(mapping)])
+        tree.replace(mapping.start, mapping.end) { touched, pieces in
+            Self.appendRemainders(of: touched, outside: mapping.start, mapping.end, around: CollectionOfOne(.new(mapping)), to: &pieces)
         }
     }
 
@@ -118,8 +124,20 @@ public struct AddressSpace: Sendable {
     /// The boundaries where merges were decided without knowing the anon_vmas since the last
     /// call, for the live tracer to check with the kernel; replay only counts them.
     public mutating func takeUnsure() -> [UInt64] {
-        defer { tree.unsure.removeAll(keepingCapacity: true) }
+        // nothing to take at most calls: no array is made then
+        guard !tree.unsure.isEmpty else { return [] }
+        defer { tree.unsure = [] }
         return tree.unsure
+    }
+
+    /// Whether `takeUnsure` has nothing to give.
+    public var isSure: Bool { tree.unsure.isEmpty }
+
+    /// `takeUnsure`, each boundary appended to `spans` as an empty span: the model's buffer is
+    /// kept for the next ones.
+    mutating func drainUnsure(into spans: inout [(start: UInt64, end: UInt64)]) {
+        for point in tree.unsure { spans.append((point, point)) }
+        tree.unsure.removeAll(keepingCapacity: true)
     }
 
     /// A successful munmap or shmdt: removes [start, start + length) (page-rounded), which
@@ -127,8 +145,8 @@ public struct AddressSpace: Sendable {
     public mutating func unmap(start: UInt64, length: UInt64) {
         let end = Page.end(start, Page.roundUp(length, to: Page.size))
         guard end > start else { return }
-        tree.replace(start, end) { touched in
-            Self.remainders(of: touched, outside: start, end, around: [])
+        tree.replace(start, end) { touched, pieces in
+            Self.appendRemainders(of: touched, outside: start, end, around: EmptyCollection(), to: &pieces)
         }
     }
 
@@ -325,13 +343,25 @@ public struct AddressSpace: Sendable {
     /// placed between the parts before and after the range.
     static func remainders(of touched: [Mapping], outside low: UInt64, _ high: UInt64,
                            around middle: [Piece]) -> [Piece] {
-        var before: [Piece] = []
-        var after: [Piece] = []
-        for mapping in touched {
-            let (from, to) = cut(mapping, low, high)
-            if mapping.start < from { before.append(Piece(mapping.clipped(from: mapping.start, to: from))) }
-            if to < mapping.end { after.append(Piece(mapping.clipped(from: to, to: mapping.end))) }
+        if touched.isEmpty { return middle }  // a mapping into a hole: no array made
+        var pieces: [Piece] = []
+        appendRemainders(of: touched, outside: low, high, around: middle, to: &pieces)
+        return pieces
+    }
+
+    /// `remainders`, appended to `pieces`.
+    static func appendRemainders<Middle: Collection<Piece>>(of touched: [Mapping], outside low: UInt64, _ high: UInt64,
+                                                            around middle: Middle, to pieces: inout [Piece]) {
+        // touched areas are in order and disjoint: only the first can reach below the range,
+        // only the last above it
+        if let first = touched.first {
+            let (from, _) = cut(first, low, high)
+            if first.start < from { pieces.append(Piece(first.clipped(from: first.start, to: from))) }
         }
-        return before + middle + after
+        pieces.append(contentsOf: middle)
+        if let last = touched.last {
+            let (_, to) = cut(last, low, high)
+            if to < last.end { pieces.append(Piece(last.clipped(from: to, to: last.end))) }
+        }
     }
 }

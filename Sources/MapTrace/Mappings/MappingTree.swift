@@ -17,6 +17,12 @@ struct MappingTree: Sendable {
     private var values: [Mapping] = []
     private var freeNodes: [Node] = []
     private var root: Node = none
+    /// Buffers `replace` reuses, so that a call's update allocates nothing once they have grown
+    /// (each is swapped out while in use; a copy of the tree shares them until either writes).
+    private var touchedBuffer: [Mapping] = []
+    private var nodeBuffer: [Node] = []
+    private var spineBuffer: [Node] = []
+    private var pieceBuffer: [Piece] = []
     /// State of the priority sequence (splitmix64); deterministic, so runs are reproducible.
     private var seed: UInt64 = 0x2545_F491_4F6C_DD1D
 
@@ -63,6 +69,23 @@ struct MappingTree: Sendable {
         return found
     }
 
+    /// Whether `body` holds for every mapping that shares a byte with [low, high), asked in
+    /// address order until it does not: `mappings(overlapping:)` without making an array.
+    func allMappings(overlapping low: UInt64, _ high: UInt64, satisfy body: (Mapping) -> Bool) -> Bool {
+        guard low < high else { return true }
+        if let straddling = mapping(containing: low), straddling.start < low, !body(straddling) { return false }
+        return visit(root, low, high, body)
+    }
+
+    private func visit(_ node: Node, _ low: UInt64, _ high: UInt64, _ body: (Mapping) -> Bool) -> Bool {
+        guard node != Self.none else { return true }
+        let i = Int(node)
+        if starts[i] >= low, !visit(lefts[i], low, high, body) { return false }
+        if starts[i] >= low, starts[i] < high, !body(values[i]) { return false }
+        if starts[i] < high { return visit(rights[i], low, high, body) }
+        return true
+    }
+
     /// In-order walk pruned to starts in [low, high): O(log n + k).
     private func collect(_ node: Node, _ low: UInt64, _ high: UInt64, into found: inout [Mapping]) {
         guard node != Self.none else { return }
@@ -81,21 +104,35 @@ struct MappingTree: Sendable {
     /// `rebuild` must return pieces in address order that do not overlap the mappings that
     /// stay in the tree: it may only cover the span of the touched mappings and [low, high).
     mutating func replace(_ low: UInt64, _ high: UInt64, rebuild: ([Mapping]) -> [Piece]) {
+        replace(low, high) { touched, pieces in pieces = rebuild(touched) }
+    }
+
+    /// `replace(_:_:rebuild:)` where `build` appends the pieces to a buffer the tree keeps: the
+    /// calls made at every stop (an mmap, an munmap) allocate nothing.
+    mutating func replace(_ low: UInt64, _ high: UInt64, building build: ([Mapping], inout [Piece]) -> Void) {
         var (before, rest) = split(root, below: low)
-        var touched: [Mapping] = []
+        var touched = touchedBuffer
+        touchedBuffer = []
+        defer {
+            touched.removeAll(keepingCapacity: true)
+            touchedBuffer = touched
+        }
         if before != Self.none, ends[Int(lastNode(before))] > low {
             let node = detachLast(from: &before)
             touched.append(values[Int(node)])
             release(node)
         }
-        var (inside, after) = split(rest, below: high)
-        for node in inOrder(inside) {
-            touched.append(values[Int(node)])
-            release(node)
-        }
-        inside = Self.none
+        let (inside, after0) = split(rest, below: high)
+        var after = after0
+        take(inside, into: &touched)
 
-        var pieces = rebuild(touched)
+        var pieces = pieceBuffer
+        pieceBuffer = []
+        defer {
+            pieces.removeAll(keepingCapacity: true)
+            pieceBuffer = pieces
+        }
+        build(touched, &pieces)
         // a new area merging on one side only can be certain (Mapping.newAreaVerdict); once
         // merged on its left it is no longer new, so joining the area after it as well stays a
         // question for the kernel
@@ -117,8 +154,12 @@ struct MappingTree: Sendable {
             release(node)
         }
 
-        var merged: [Node] = []
-        merged.reserveCapacity(pieces.count)
+        var merged = nodeBuffer
+        nodeBuffer = []
+        defer {
+            merged.removeAll(keepingCapacity: true)
+            nodeBuffer = merged
+        }
         var lastMergesRight = false
         var lastIsNew = false
         for piece in pieces where piece.mapping.end > piece.mapping.start {
@@ -198,6 +239,17 @@ struct MappingTree: Sendable {
         priorities.append(priority)
         values.append(mapping)
         return Node(values.count - 1)
+    }
+
+    /// Appends the mappings of a subtree in order and frees its nodes.
+    private mutating func take(_ node: Node, into touched: inout [Mapping]) {
+        guard node != Self.none else { return }
+        let i = Int(node)
+        take(lefts[i], into: &touched)
+        touched.append(values[i])
+        let right = rights[i]
+        release(node)
+        take(right, into: &touched)
     }
 
     /// Frees a node that is no longer linked into the tree.
@@ -291,7 +343,12 @@ struct MappingTree: Sendable {
     /// A treap of `nodes` (already in key order) in O(k): the Cartesian tree by priority,
     /// built left to right with the right spine on a stack.
     private mutating func buildTree(_ nodes: [Node]) -> Node {
-        var spine: [Node] = []
+        var spine = spineBuffer
+        spineBuffer = []
+        defer {
+            spine.removeAll(keepingCapacity: true)
+            spineBuffer = spine
+        }
         for node in nodes {
             let i = Int(node)
             lefts[i] = Self.none

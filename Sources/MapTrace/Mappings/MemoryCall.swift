@@ -59,12 +59,52 @@ public struct CallEffect: Sendable {
     public var changedEverything = false
     /// Where the call may have changed areas, [start, end) each: what the live tracer compares
     /// with the calls other threads made meanwhile (`ChangeJournal`).
-    public var spans: [(start: UInt64, end: UInt64)] = []
+    public var spans = TouchedSpans()
 
     mutating func touched(_ start: UInt64, length: UInt64) {
         let end = Page.end(start, Page.roundUp(length, to: Page.size))
         if end > start { spans.append((start, end)) }
     }
+}
+
+/// The spans one call touches: one or two (an mremap's source and destination), kept inline,
+/// since an array would be allocated and freed at every call the tracer sees.
+public struct TouchedSpans: Sequence, Sendable {
+    public typealias Span = (start: UInt64, end: UInt64)
+    private var first: Span = (0, 0), second: Span = (0, 0)
+    private var more: [Span] = []
+    public private(set) var count = 0
+
+    public init() {}
+
+    public init(_ spans: [Span]) {
+        for span in spans { append(span) }
+    }
+
+    public var isEmpty: Bool { count == 0 }
+
+    public mutating func append(_ span: Span) {
+        switch count {
+        case 0: first = span
+        case 1: second = span
+        default: more.append(span)
+        }
+        count += 1
+    }
+
+    public subscript(_ i: Int) -> Span { i == 0 ? first : i == 1 ? second : more[i - 2] }
+
+    public struct Iterator: IteratorProtocol {
+        let spans: TouchedSpans
+        var index = 0
+        public mutating func next() -> Span? {
+            guard index < spans.count else { return nil }
+            defer { index += 1 }
+            return spans[index]
+        }
+    }
+
+    public func makeIterator() -> Iterator { Iterator(spans: self) }
 }
 
 /// SysV segments by id, shared by every process of a trace: shmat needs the size and page size

@@ -21,8 +21,8 @@ struct InFlightCalls {
 
     /// `complete`: also when a call may change anything (`anywhere`), every range is wanted.
     init(_ process: TracedProcess, complete: Bool = false) {
-        for thread in process.threads.values where thread.insideCall {
-            if thread.inUnseenCall { unseenSpans += thread.unseenSpans }
+        for thread in process.threadsInCall {
+            if thread.inUnseenCall { unseenSpans.append(contentsOf: thread.unseenSpans) }
             guard let (syscall, flags, address, length) = thread.pendingCall,
                   syscall.changesMappings || syscall.isExec else { continue }  // an open, a statfs: no area changes
             switch syscall {

@@ -20,9 +20,12 @@ final class TracedProcess {
     var filesUnavailable = false
     var statistics: ProcessStatistics
     var command: [String]
-    /// Its threads by tid (the tracer's own table holds them too): a check over the threads
-    /// of a process, made at many stops, reads them here without a lookup each.
+    /// Its threads by tid (the tracer's own table holds them too).
     var threads: [Int32: TracedThread] = [:]
+    /// Its threads that are inside a call (`TracedThread.insideCall`), in no order: what the
+    /// checks made at many stops go through (an munmap's certainty, the calls in flight), not
+    /// all threads: with 200 threads, a few dozen at a time.
+    private(set) var threadsInCall: [TracedThread] = []
     /// The mapping count just before the first hugetlb mapping: the process's baseline.
     var mapCountBeforeHugetlb: Int?
     /// Monotonic time of the last comparison with /proc/PID/maps.
@@ -48,6 +51,28 @@ final class TracedProcess {
     var deferred: [(start: UInt64, end: UInt64)] = []
     var deferredSince: Double = 0
 
+    /// Keeps `threadsInCall` up to date when a thread goes in or out of a call, or leaves.
+    fileprivate func noteInCall(_ thread: TracedThread, _ inside: Bool) {
+        if inside, thread.inCallSlot < 0 {
+            thread.inCallSlot = threadsInCall.count
+            threadsInCall.append(thread)
+        } else if !inside, thread.inCallSlot >= 0 {
+            let slot = thread.inCallSlot
+            let last = threadsInCall.removeLast()
+            if last !== thread {
+                threadsInCall[slot] = last
+                last.inCallSlot = slot
+            }
+            thread.inCallSlot = -1
+        }
+    }
+
+    /// A thread that exits, detaches or is replaced at exec.
+    func remove(_ thread: TracedThread) {
+        threads[thread.tid] = nil
+        noteInCall(thread, false)
+    }
+
     init(pid: Int32, space: AddressSpace, command: [String]) {
         self.pid = pid
         memory = ProcessMemory(space: space)
@@ -64,7 +89,14 @@ final class TracedThread {
     let tid: Int32
     var process: TracedProcess
     var pending: CallRecord? {
-        didSet { pendingCall = pending.map { ($0.syscall, $0.args[3], $0.args[0], $0.args[1]) } }
+        didSet {
+            if let syscall = pending?.syscall, let args = pending?.args {
+                pendingCall = (syscall, args.a3, args.a0, args.a1)
+            } else {
+                pendingCall = nil
+            }
+            process.noteInCall(self, insideCall)
+        }
     }
     /// The pending call's name, fourth argument (mmap's flags) and range, kept beside it: what
     /// the stops of other threads read of it (`insideCall`, `leavesMunmapAlone`, `InFlightCalls`),
@@ -82,11 +114,15 @@ final class TracedThread {
     var detachAtNextStop = false
     /// Running a call whose result the model took at entry (`Tracer.munmapIsCertain`): the
     /// kernel may not have done it yet. Cleared at the thread's next stop.
-    var inUnseenCall = false
+    var inUnseenCall = false {
+        didSet { process.noteInCall(self, insideCall) }
+    }
+    /// Its index in its process's `threadsInCall`; -1 when not inside a call.
+    fileprivate var inCallSlot = -1
     /// The journal's sequence number when the pending call entered (for a call taken at
     /// entry: once the model took it), and where that call changes areas.
     var entryEpoch: UInt64 = 0
-    var unseenSpans: [(start: UInt64, end: UInt64)] = []
+    var unseenSpans = TouchedSpans()
 
     /// Inside a call the model may not have followed yet: one seen at entry and not at its exit,
     /// or one taken at entry that the kernel may not have done.

@@ -52,8 +52,7 @@ extension Tracer {
         guard syscallInfo(thread, &info) > 0 else { resume(thread); return }
         switch info.op {
         case Tracer.opExit:
-            if var call = thread.pending {
-                thread.pending = nil
+            if var call = thread.pending.take() {  // moved out, not copied
                 let rval = ipcShmatResult.isEmpty ? Int64(info.exit.rval)
                     : compatResult(thread, Int64(info.exit.rval), failed: info.exit.is_error != 0)
                 if info.exit.is_error != 0 { call.errno = Int32(truncatingIfNeeded: -rval) } else { call.result = rval }
@@ -228,7 +227,7 @@ extension Tracer {
         for span in thread.unseenSpans where process.journal.changed(since: thread.entryEpoch, span.start, span.end) {
             process.rechecks.append(span)
         }
-        thread.unseenSpans = []
+        thread.unseenSpans = TouchedSpans()
         if !process.rechecks.isEmpty { checkUnsure(process) }
     }
 
@@ -241,22 +240,31 @@ extension Tracer {
     /// made at a later check they no longer disturb, or, past `deferralExpired`, taken as the
     /// kernel answers then.
     func checkUnsure(_ process: TracedProcess, everything: Bool = false) {
-        var spans = process.space.takeUnsure().map { (start: $0, end: $0) } + process.rechecks
-        process.rechecks.removeAll()
+        // the common case, early: nothing to check, nothing waiting
+        if !everything && process.space.isSure && process.rechecks.isEmpty && process.deferred.isEmpty { return }
+        // the rechecks' buffer is used and given back (emptied): checks come at many stops
+        // with many threads, and each would allocate its arrays anew
+        var spans = process.rechecks
+        process.rechecks = []
+        defer {
+            spans.removeAll(keepingCapacity: true)
+            if process.rechecks.isEmpty { process.rechecks = spans }
+        }
+        process.space.drainUnsure(into: &spans)
         var inFlight: InFlightCalls?
         if !everything && !(spans.isEmpty && process.deferred.isEmpty) {
             let calls = InFlightCalls(process)
             if calls.anywhere {
                 for span in spans { putOff(process, span) }
-                spans = []
+                spans.removeAll(keepingCapacity: true)
             } else {
-                spans += process.deferred
-                process.deferred.removeAll()
+                spans.append(contentsOf: process.deferred)
+                process.deferred.removeAll(keepingCapacity: true)
             }
             inFlight = calls
             if deferralExpired(process) {
-                spans += process.deferred
-                process.deferred.removeAll()
+                spans.append(contentsOf: process.deferred)
+                process.deferred.removeAll(keepingCapacity: true)
                 inFlight = nil
             }
         }
@@ -266,7 +274,10 @@ extension Tracer {
             // one window per cluster: a move's source and destination may lie far apart
             let top: UInt64 = 1 << 47  // TASK_SIZE of x86_64 with 4-level page tables
             var windows: [(low: UInt64, high: UInt64)] = []
-            for span in spans.map({ (start: max($0.start, 1), end: min($0.end, top - 1)) }).filter({ $0.start <= $0.end }).sorted(by: { $0.start < $1.start }) {
+            for i in spans.indices { spans[i] = (max(spans[i].start, 1), min(spans[i].end, top - 1)) }
+            spans.removeAll { $0.start > $0.end }
+            spans.sort { $0.start < $1.start }
+            for span in spans {
                 if let last = windows.last, span.start <= last.high + (1 << 20) {
                     windows[windows.count - 1].high = max(last.high, span.end)
                 } else {
@@ -351,7 +362,7 @@ extension Tracer {
     /// Whether a thread of the process (other than `except`) is in a call the model may not have
     /// followed yet: only when none is can the model be compared with the kernel.
     func anyThreadInsideCall(_ process: TracedProcess, except: Int32? = nil) -> Bool {
-        process.threads.contains { $0.key != except && $0.value.insideCall }
+        process.threadsInCall.contains { $0.tid != except }
     }
 
     /// Re-reads /proc/PID/maps when the kernel's count differs from the model's, and says so.

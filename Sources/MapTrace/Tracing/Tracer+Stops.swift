@@ -11,12 +11,14 @@ extension Tracer {
     /// to its end unstopped: one stop, a statfs and a readlink fewer per open. The directory is
     /// what is checked (one statfs), as at a failed open: the file may not exist yet.
     func exitMatters(_ thread: TracedThread) -> Bool {
-        guard let call = thread.pending else { return true }
-        if call.syscall == .munmap {
+        // what every call reads is kept beside the record: the record itself is not copied
+        guard let (syscall, _, address, length) = thread.pendingCall else { return true }
+        if syscall == .munmap {
             return options.stackTrace || sink.needsExit(.munmap, touchesHugetlb: thread.pendingHugePageSize != nil)
-                || !munmapIsCertain(thread, call)
+                || !munmapIsCertain(thread, start: address, length: length)
         }
-        guard !sink.wants(touchesHugetlb: false, failed: false), call.syscall.opensFile, let path = call.string else { return true }
+        guard !sink.wants(touchesHugetlb: false, failed: false), syscall.opensFile, let call = thread.pending,
+              let path = call.string else { return true }
         let relative = !path.hasPrefix("/")
         let base: String?
         if !relative {
@@ -51,14 +53,13 @@ extension Tracer {
     /// flight could bring such an area into the range (`leavesMunmapAlone`), the call succeeds
     /// and the model can take it now. Whichever order the kernel runs it in with those other
     /// calls, the journal settles at the thread's next stop (`settleUnseen`).
-    func munmapIsCertain(_ thread: TracedThread, _ call: CallRecord) -> Bool {
-        let start = call.args[0], length = call.args[1]
+    func munmapIsCertain(_ thread: TracedThread, start: UInt64, length: UInt64) -> Bool {
         let top: UInt64 = 1 << 47  // TASK_SIZE of x86_64 with 4-level page tables
         guard start % Page.size == 0, length > 0, start < top, length <= top - start else { return false }
         let end = Page.end(start, Page.roundUp(length, to: Page.size))
         let process = thread.process
         var inFlight = 0
-        for (tid, other) in process.threads where tid != thread.tid && other.insideCall {
+        for other in process.threadsInCall where other !== thread {
             // an munmap taken at entry (no pending call) was as certain as this one
             if let call = other.pendingCall,
                !CallRecord.leavesMunmapAlone(call.syscall, flags: call.flags, hugePageSize: other.pendingHugePageSize) {
@@ -66,7 +67,8 @@ extension Tracer {
             }
             inFlight += 1
         }
-        for area in process.space.mappings(overlapping: start, length: end - start) {
+        let count = process.space.count, limit = maxMapCount
+        return process.space.allMappings(overlapping: start, length: end - start) { area in
             // a sealed area, or one whose flags the model lost track of (it may be sealed)
             guard let traits = area.traits, !traits.uncertain, !traits.flags.contains(.sealed) else { return false }
             let cutBelow = area.start < start, cutAbove = area.end > end
@@ -76,13 +78,13 @@ extension Tracer {
             // a hole in the middle: +1 area, refused only at the limit; a margin for the
             // limit read at the last re-sync (maxMapCount) being older than a sysctl since, and
             // for the two areas each call in flight may add first
-            if cutBelow && cutAbove && process.space.count + 8 + 2 * inFlight >= maxMapCount { return false }
+            if cutBelow && cutAbove && count + 8 + 2 * inFlight >= limit { return false }
             if let huge = area.hugePageSize {
                 if cutBelow && start % huge != 0 { return false }
                 if cutAbove && end % huge != 0 { return false }
             }
+            return true
         }
-        return true
     }
 
     /// Takes an munmap whose outcome is certain (`munmapIsCertain`) as done: the model and the

@@ -46,7 +46,7 @@ extension Tracer {
         if former != thread.tid, let old = threads.removeValue(forKey: former) {
             thread.pending = old.pending
             thread.pendingHugePageSize = old.pendingHugePageSize
-            thread.process.threads[former] = nil
+            thread.process.remove(old)
         }
         let process = thread.process
         if process.pid == root { commandStarted = true }
@@ -69,7 +69,7 @@ extension Tracer {
         guard let thread = threads.removeValue(forKey: tid) else { return }
         injector?.forget(tid: tid)
         let process = thread.process
-        process.threads[tid] = nil
+        process.remove(thread)
         let exited = mt_wifexited(status) != 0
         let code: Int32? = exited ? mt_wexitstatus(status) : nil
         let sig: Int32? = exited ? nil : mt_wtermsig(status)
@@ -115,7 +115,7 @@ extension Tracer {
     func detach(_ thread: TracedThread, signal sig: Int32) {
         _ = mt_ptrace(Int32(PTRACE_DETACH.rawValue), thread.tid, 0, UInt64(sig))
         threads[thread.tid] = nil
-        thread.process.threads[thread.tid] = nil
+        thread.process.remove(thread)
         if thread.process.threads.isEmpty, processes[thread.process.pid] === thread.process {
             processes[thread.process.pid] = nil
             finished.append(thread.process.statistics)

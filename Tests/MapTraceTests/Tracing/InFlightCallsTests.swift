@@ -17,7 +17,7 @@ struct InFlightCallsTests {
         if !unseen.isEmpty {
             let thread = TracedThread(tid: 200, process: process)
             thread.inUnseenCall = true
-            thread.unseenSpans = unseen
+            thread.unseenSpans = TouchedSpans(unseen)
             process.threads[thread.tid] = thread
         }
         return process
