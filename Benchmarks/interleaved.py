@@ -56,10 +56,13 @@ print(f"{name:8} added time: maptrace / strace = {ratio('maptrace', 'strace', 0.
       f"--pin-tracee / taskset strace = {ratio('maptrace-pinned', 'taskset-strace', 1.0)}", flush=True)
 # The --log row also runs maptrace without the log in the same rounds (RECORDS: records a run
 # writes): what a record costs, by default and pinned.
+# Each round runs maptrace with and without the log: the median of the per-round differences
+# is steadier than the difference of the two medians, since a change in the machine's load from
+# one round to the next falls on both runs of a round alike.
 if "maptrace-nolog" in r and "RECORDS" in os.environ:
     records = int(os.environ["RECORDS"])
     def per_record(a, b):
-        return (r[a] - r[b]) / records * 1e6
+        return statistics.median(x - y for x, y in zip(times[a], times[b])) / records * 1e6
     print(f"{name:8} --log adds {per_record('maptrace', 'maptrace-nolog'):.2f} µs a record "
           f"(without it: {r['maptrace-nolog']:.3f}s), pinned {per_record('maptrace-pinned', 'maptrace-pinned-nolog'):.2f} µs "
           f"(without it: {r['maptrace-pinned-nolog']:.3f}s) (goal <= 1.5)", flush=True)

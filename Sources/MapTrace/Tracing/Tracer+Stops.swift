@@ -68,7 +68,9 @@ extension Tracer {
             inFlight += 1
         }
         let count = process.space.count, limit = maxMapCount
-        return process.space.allMappings(overlapping: start, length: end - start) { area in
+        // through the stored model: the `space` accessor made a copy of it here (a retain and
+        // release of each of its arrays)
+        return process.memory.space.allMappings(overlapping: start, length: end - start) { area in
             // a sealed area, or one whose flags the model lost track of (it may be sealed)
             guard let traits = area.traits, !traits.uncertain, !traits.flags.contains(.sealed) else { return false }
             let cutBelow = area.start < start, cutAbove = area.end > end
