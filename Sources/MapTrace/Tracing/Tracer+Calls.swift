@@ -57,7 +57,7 @@ extension Tracer {
                     : compatResult(thread, Int64(info.exit.rval), failed: info.exit.is_error != 0)
                 if info.exit.is_error != 0 { call.errno = Int32(truncatingIfNeeded: -rval) } else { call.result = rval }
                 callExited(thread, &call)
-                finish(thread, call: call, hugePageSize: thread.pendingHugePageSize)
+                finish(thread, call: &call, hugePageSize: thread.pendingHugePageSize)
             }
         case Tracer.opEntry where !filtered:
             if info.arch == Tracer.x86_64Arch, let call = numbers.call(UInt64(info.entry.nr)) {
@@ -135,9 +135,9 @@ extension Tracer {
     }
 
     /// The call's result is known (at its exit, or at its entry: `munmapIsCertain`): update the
-    /// model, the figures, and report it.
-    func finish(_ thread: TracedThread, call: CallRecord, hugePageSize: UInt64?) {
-        var call = call
+    /// model, the figures, and report it. The caller's record is completed in place (the path an
+    /// open returned, a statfs's result), not copied: it is some 300 bytes with references.
+    func finish(_ thread: TracedThread, call: inout CallRecord, hugePageSize: UInt64?) {
         var huge = hugePageSize
         let process = thread.process
         let pid = process.pid

@@ -97,7 +97,7 @@ extension Tracer {
         call.result = 0
         thread.inUnseenCall = true
         thread.process.statistics.callsTakenAtEntry = (thread.process.statistics.callsTakenAtEntry ?? 0) + 1
-        finish(thread, call: call, hugePageSize: thread.pendingHugePageSize)
+        finish(thread, call: &call, hugePageSize: thread.pendingHugePageSize)
     }
 }
 
