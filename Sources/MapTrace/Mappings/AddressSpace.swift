@@ -281,6 +281,11 @@ public struct AddressSpace: Sendable {
                 }
                 mapping.start = area.start
                 mapping.end = area.end
+                // another protection than the model held there: a change it has not followed
+                // (another thread's mprotect) may also have changed flags no answer shows, as
+                // mprotect_fixup drops VM_ACCOUNT from untouched anonymous memory made read-only;
+                // left sure, that flag kept the area apart from a neighbour the kernel merged
+                if let template, template.prot != area.prot { mapping.traits?.uncertain = true }
                 mapping.prot = area.prot
                 mapping.traits?.plain = false  // the kernel saw it otherwise: its history is not the model's
                 return Piece(mapping)

@@ -63,4 +63,21 @@ struct NewAreaMergeTests {
         child.map(fresh(1))
         #expect(child.takeUnsure() == [base + page])
     }
+
+    @Test("an area the kernel shows with another protection than the model held has flags no answer tells: beside it, the kernel decides")
+    func protectionChangedUnseen() {
+        // the model holds a writable, charged page; the kernel's answer shows it read-only (an
+        // mprotect of another thread not yet seen, which dropped VM_ACCOUNT from the untouched page)
+        var space = AddressSpace()
+        space.map(fresh(1))
+        _ = space.takeUnsure()
+        space.adopt([(start: base + page, end: base + 2 * page, prot: 1)], low: base + page, high: base + 2 * page)
+        // a new read-only page below it, which the kernel merged with it
+        var readOnly = fresh(0)
+        readOnly.prot = 1
+        readOnly.traits?.flags = []
+        space.map(readOnly)
+        #expect(space.takeUnsure() == [base + page], "the join must be asked, not ruled out by a VM_ACCOUNT the model cannot know")
+        #expect(space.count == 1)
+    }
 }
