@@ -350,6 +350,22 @@ int mt_procmap_query(int fd, uint64_t addr, mt_area *out) {
     return 0;
 }
 
+int mt_procmap_file(int fd, uint64_t addr, mt_area_file *out, char *name, uint32_t name_size) {
+    struct mt_procmap_query_arg q;
+    memset(&q, 0, sizeof q);
+    q.size = sizeof q;
+    q.query_flags = 0x20;  /* PROCMAP_QUERY_FILE_BACKED_VMA, and the area must cover addr */
+    q.query_addr = addr;
+    q.vma_name_addr = (uint64_t)(uintptr_t)name;
+    q.vma_name_size = name_size;
+    if (ioctl(fd, MT_PROCMAP_QUERY, &q) < 0) return -errno;
+    out->start = q.vma_start;
+    out->end = q.vma_end;
+    out->page_size = q.vma_page_size;
+    out->name_size = q.vma_name_size;
+    return 0;
+}
+
 /* user_regs_struct is x86_64's; PTRACE_SET_SYSCALL_INFO is too new to rely on. */
 int mt_set_syscall_number(pid_t tid, long number) {
     struct user_regs_struct regs;

@@ -62,6 +62,10 @@ func runMain() -> Never {
         var command = try MapTraceCommand.parseAsRoot(arguments)
         try command.run()
         exit(0)
+    } catch let code as ExitCode {
+        // the trace's own end (the program's status): argument-parser's exitCode(for:) would
+        // build the help's messages first, half a millisecond at the end of every run
+        exit(code.rawValue)
     } catch let error as UsageError {
         Console.error("maptrace: \(error)")
         exit(2)

@@ -93,6 +93,13 @@ typedef struct mt_area {
     uint64_t start, end, flags;
 } mt_area;
 int mt_procmap_query(int fd, uint64_t addr, mt_area *out);
+/* The file-backed area covering `addr`: its page size (a huge page size on hugetlb) and the
+ * file's name as maps shows it, NUL-terminated in `name` (name_size counts the NUL). */
+typedef struct mt_area_file {
+    uint64_t start, end, page_size;
+    uint32_t name_size;
+} mt_area_file;
+int mt_procmap_file(int fd, uint64_t addr, mt_area_file *out, char *name, uint32_t name_size);
 
 /* CPU affinity: CPU_SET is a macro and sched_[gs]etaffinity are GNU-only. The mask is
  * opaque bytes of `size` (sizeof(cpu_set_t) = MT_CPU_MASK_SIZE). tid 0 = the calling thread. */

@@ -6,6 +6,7 @@ import Glibc
 /// re-reading the whole file. The open file belongs to one mm: reopen it after an exec.
 final class AreaQuery {
     private let fd: Int32
+    private var nameBuffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
 
     /// nil when the file cannot be opened or the kernel has no PROCMAP_QUERY.
     init?(pid: Int32) {
@@ -30,6 +31,19 @@ final class AreaQuery {
         guard rc == 0 else { throw MapTraceError.io(path: "PROCMAP_QUERY", reason: errnoMessage(-rc)) }
         // PROCMAP_QUERY_VMA_READABLE 1, WRITABLE 2, EXECUTABLE 4: the PROT_ bits
         return (area.start, area.end, UInt32(truncatingIfNeeded: area.flags & 7))
+    }
+
+    /// The file-backed area covering `address`: its file's name as maps shows it, and its page
+    /// size (the huge page size of a hugetlb area). nil when no file-backed area covers it, or
+    /// the kernel would not say.
+    func file(at address: UInt64) -> (name: String, pageSize: UInt64)? {
+        var area = mt_area_file()
+        let rc = nameBuffer.withUnsafeMutableBufferPointer { mt_procmap_file(fd, address, &area, $0.baseAddress, UInt32($0.count)) }
+        guard rc == 0, area.name_size > 1, Int(area.name_size) <= nameBuffer.count else { return nil }
+        let name = nameBuffer.withUnsafeBufferPointer {
+            String(decoding: UnsafeRawBufferPointer($0).prefix(Int(area.name_size) - 1), as: UTF8.self)
+        }
+        return (name, area.page_size)
     }
 
     /// The kernel's areas from the one covering `low` (or the next) up to the first that ends

@@ -145,6 +145,8 @@ extension Mapping {
 enum Page {
     /// The base page size on every architecture maptrace runs on.
     static let size: UInt64 = 4096
+    /// The largest huge page size of x86_64 (1 GiB).
+    static let largestHuge: UInt64 = 1 << 30
 
     /// `value` rounded up to a multiple of `unit`, saturating at the highest multiple.
     static func roundUp(_ value: UInt64, to unit: UInt64) -> UInt64 {

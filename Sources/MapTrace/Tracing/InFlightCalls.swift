@@ -29,7 +29,9 @@ struct InFlightCalls {
             case .mmap where flags & (CallBits.mapFixed | CallBits.mapFixedNoReplace) == 0:
                 anywhere = true
             case .mmap, .munmap, .mprotect, .pkey_mprotect, .madvise, .mlock, .mlock2, .munlock, .mbind, .mseal:
-                let granule = syscall == .mmap || syscall == .munmap ? thread.pendingHugePageSize ?? Page.size : Page.size
+                // an mmap whose file is read at its exit may be a hugetlb one of any page size
+                let granule = syscall == .mmap && thread.pendingFileAtExit ? Page.largestHuge
+                    : syscall == .mmap || syscall == .munmap ? thread.pendingHugePageSize ?? Page.size : Page.size
                 pendingSpans.append((Page.roundDown(address, to: granule), Page.end(address, Page.roundUp(length, to: granule))))
             default:
                 anywhere = true

@@ -14,6 +14,8 @@ final class TracedProcess {
     }
     /// /proc/PID/maps, open for PROCMAP_QUERY while the process keeps its mm (reopened after exec).
     var mapsQuery: AreaQuery?
+    /// PROCMAP_QUERY was refused (a kernel before 6.11): mmaps read their fd at entry.
+    var mapsQueryUnavailable = false
     /// Reads its fds through a pidfd (`TraceeFiles`); opened at the first fd read.
     var files: TraceeFiles?
     /// No pidfd for it (an old kernel): its fds are read through /proc.
@@ -105,6 +107,8 @@ final class TracedThread {
     private(set) var pendingCall: (syscall: Syscall, flags: UInt64, address: UInt64, length: UInt64)?
     /// The huge page size the pending call touches, decided at entry (before the call changes the model).
     var pendingHugePageSize: UInt64?
+    /// The pending mmap's file is read at its exit, from the area it made (`Tracer.mappedFile`).
+    var pendingFileAtExit = false
     /// SEIZE start-up of a launched command: swallow the SIGCONT maptrace sent itself.
     var swallowSigcont = false
     /// Its first stop (PTRACE_EVENT_STOP with SIGSTOP, under SEIZE) is still to come: that stop

@@ -62,16 +62,21 @@ final class TraceeFiles {
 extension Tracer {
     /// The file behind `fd` of a stopped thread: its huge page size when it lies on hugetlbfs,
     /// and its name as /proc shows it. `fresh`: the fd was just opened, read its name anew.
-    func openFile(_ thread: TracedThread, fd: UInt64, fresh: Bool = false) -> (hugePageSize: UInt64?, path: String?) {
+    /// `named`: whether the name is wanted, given the huge page size (an open's line or log
+    /// record shows it; a readlink of 3 µs at every page file a DPDK init opens, when not).
+    func openFile(_ thread: TracedThread, fd: UInt64, fresh: Bool = false,
+                  named: (UInt64?) -> Bool = { _ in true }) -> (hugePageSize: UInt64?, path: String?) {
         let number = Int32(truncatingIfNeeded: fd)
         guard number >= 0 else { return (nil, nil) }
         if let files = files(of: thread), let file = files.file(fd: number) {
+            guard named(file.hugePageSize) else { return (file.hugePageSize, nil) }
             if !fresh, let path = files.name(fd: number, of: file) { return (file.hugePageSize, path) }
             let path = reader.fdPath(pid: thread.tid, fd: fd)
             if let path { files.remember(fd: number, file: file, path: path) }
             return (file.hugePageSize, path)
         }
-        return (reader.hugePageSize(pid: thread.tid, fd: fd), reader.fdPath(pid: thread.tid, fd: fd))
+        let huge = reader.hugePageSize(pid: thread.tid, fd: fd)
+        return (huge, named(huge) ? reader.fdPath(pid: thread.tid, fd: fd) : nil)
     }
 
     /// The process's pidfd reader when it reads this thread's fd table.
@@ -84,5 +89,43 @@ extension Tracer {
         }
         if thread.tid != process.pid, mt_same_fd_table(process.pid, thread.tid) != 1 { return nil }
         return process.files
+    }
+}
+
+extension Tracer {
+    /// Whether an mmap of a file entering now can leave its file to its exit: the area it makes
+    /// then names the file and its page size (one PROCMAP_QUERY, where the fd costs a
+    /// pidfd_getfd, an fstat, an fstatfs and a close at entry, and a readlink for a new name).
+    /// Needs PROCMAP_QUERY (Linux 6.11).
+    func mappedFileAtExit(_ thread: TracedThread) -> Bool {
+        let process = thread.process
+        if process.mapsQuery == nil && !process.mapsQueryUnavailable {
+            process.mapsQuery = AreaQuery(pid: process.pid)
+            process.mapsQueryUnavailable = process.mapsQuery == nil
+        }
+        return process.mapsQuery != nil
+    }
+
+    /// At the exit of an mmap that left its file to it: the file's name and huge page size from
+    /// the area it made. From the fd as at entry when the call failed (no area), when another
+    /// call in flight may have changed the areas since (the one at the address may not be this
+    /// call's), or for a name the fd and the area may not share: a device's (its driver may
+    /// give the area another file: /dev/zero's shared areas are shmem), one not a path
+    /// (anon_inode:…), a deleted file's.
+    func mappedFile(_ thread: TracedThread, _ call: inout CallRecord) {
+        thread.pendingFileAtExit = false
+        let process = thread.process
+        let othersInFlight = process.threadsInCall.contains { other in
+            other !== thread && (other.inUnseenCall || other.pendingCall.map { $0.syscall.changesMappings || $0.syscall.isExec } == true)
+        }
+        if !call.failed, !othersInFlight, let area = process.mapsQuery?.file(at: UInt64(bitPattern: call.result)),
+           area.name.hasPrefix("/"), !area.name.hasPrefix("/dev/"), !area.name.hasSuffix(" (deleted)") {
+            call.fdPath = area.name
+            if area.pageSize > Page.size { thread.pendingHugePageSize = area.pageSize }
+            return
+        }
+        let (huge, path) = openFile(thread, fd: call.args[4])
+        call.fdPath = path
+        if let huge { thread.pendingHugePageSize = huge }
     }
 }

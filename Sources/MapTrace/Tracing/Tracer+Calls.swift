@@ -56,6 +56,7 @@ extension Tracer {
                 let rval = ipcShmatResult.isEmpty ? Int64(info.exit.rval)
                     : compatResult(thread, Int64(info.exit.rval), failed: info.exit.is_error != 0)
                 if info.exit.is_error != 0 { call.errno = Int32(truncatingIfNeeded: -rval) } else { call.result = rval }
+                if thread.pendingFileAtExit { mappedFile(thread, &call) }
                 callExited(thread, &call)
                 finish(thread, call: &call, hugePageSize: thread.pendingHugePageSize)
             }
@@ -92,6 +93,7 @@ extension Tracer {
         let pid = thread.tid
         if let i = call.pathArgument { record.string = reader.string(pid: pid, at: args[i]) }
         var huge: UInt64?
+        thread.pendingFileAtExit = false
         switch call {
         case .openat2:
             record.openHow = reader.openHow(pid: pid, at: args[2])
@@ -101,7 +103,11 @@ extension Tracer {
             record.argv = reader.argv(pid: pid, at: args[2])
         case .mmap:
             if args[3] & CallBits.mapAnonymous == 0 {
-                (huge, record.fdPath) = openFile(thread, fd: args[4])
+                if mappedFileAtExit(thread) {
+                    thread.pendingFileAtExit = true
+                } else {
+                    (huge, record.fdPath) = openFile(thread, fd: args[4])
+                }
             } else if args[3] & CallBits.mapHugetlb != 0 {
                 huge = hugePageSize(fromFlags: args[3]) ?? defaultHugePageSize
             }
@@ -146,7 +152,9 @@ extension Tracer {
                 let base = call.syscall == .open || call.syscall == .creat ? reader.fdPath(pid: thread.tid, fd: UInt64(bitPattern: -100)) : call.dirfdPath
                 if let path = call.string { huge = reader.hugePageSize(pid: thread.tid, path: path, base: base) }
             } else {
-                (huge, call.resultPath) = openFile(thread, fd: UInt64(call.result), fresh: true)
+                (huge, call.resultPath) = openFile(thread, fd: UInt64(call.result), fresh: true) { huge in
+                    sink.wants(touchesHugetlb: huge != nil, failed: false)
+                }
                 if huge != nil { process.statistics.hugetlbfsFilesOpened += 1 }
             }
         } else if call.syscall == .memfd_create, !call.failed {

@@ -53,6 +53,7 @@ extension Tracer {
         // a new mm: fresh areas (smaps shows their vm_flags), and a new maps file to query
         process.memory = ProcessMemory(space: AddressSpace((try? MapsFile.readSmaps(pid: process.pid)) ?? []))
         process.mapsQuery = nil
+        process.mapsQueryUnavailable = false
         process.command = commandLine(process.pid)
         process.statistics.command = process.command.joined(separator: " ")
         process.mapCountBeforeHugetlb = nil
