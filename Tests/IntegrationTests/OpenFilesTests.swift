@@ -62,6 +62,54 @@ struct OpenFilesTests {
         #expect(trace.contains("1 mapping made"), "the thread's hugetlbfs mapping only:\n\(trace)")
     }
 
+    @Test("an mmap's fd is named as strace -y names it: a file, /dev/zero shared and private, a deleted file, a memfd")
+    func namesAsStraceShowsThem() throws {
+        // the name of most mappings is read from the area they made; these are the kinds
+        // whose area names another file than the fd (/dev/zero shared is shmem), none (private
+        // /dev/zero is anonymous), or a deleted one
+        let dir = try Fixture.makeTemporaryDirectory(prefix: "maptrace-names")
+        defer { _ = try? FileManager.default.removeItem(atPath: dir) }
+        let script = """
+        import mmap, os, sys
+        d = sys.argv[1]
+        def show(fd, length, flags=mmap.MAP_SHARED):
+            m = mmap.mmap(fd, length, flags, mmap.PROT_READ)
+            m.close()
+        f = os.open(d + "/plain", os.O_RDWR | os.O_CREAT, 0o600)
+        os.ftruncate(f, 8192)
+        show(f, 8192)
+        show(f, 4096, mmap.MAP_PRIVATE)
+        z = os.open("/dev/zero", os.O_RDWR)
+        show(z, 8192)
+        show(z, 8192, mmap.MAP_PRIVATE)
+        g = os.open(d + "/gone", os.O_RDWR | os.O_CREAT, 0o600)
+        os.ftruncate(g, 4096)
+        os.unlink(d + "/gone")
+        show(g, 4096)
+        m = os.memfd_create("maptrace-test")
+        os.ftruncate(m, 4096)
+        show(m, 4096)
+        """
+        let command = ["python3", "-c", script, dir]
+        let ours = Fixture.run([maptrace, "--no-status", "--all", "-e", "trace=mmap", "--"] + command)
+        #expect(ours.status == 0, "\(ours.stderr)")
+        let theirs = Fixture.run(["strace", "-f", "-y", "-e", "trace=mmap"] + command)
+        #expect(theirs.status == 0, "\(theirs.stderr)")
+        // the fd argument's name of every mmap of a file, in order, with strace's "(deleted)"
+        // after it (the numbers depend on what each tracer's child inherited)
+        func names(_ text: String) -> [String] {
+            text.split(separator: "\n").filter { $0.contains("mmap(") }.compactMap { line in
+                line.firstMatch(of: #/, \d+<([^>]*)>(\(deleted\))?, /#).map { String($0.1) + String($0.2 ?? "") }
+            }
+        }
+        let mine = names(ours.stderr), reference = names(theirs.stderr)
+        #expect(mine.count >= 6, "\(ours.stderr)")
+        #expect(mine == reference, "maptrace:\n\(mine.joined(separator: "\n"))\nstrace -y:\n\(reference.joined(separator: "\n"))")
+        for name in ["\(dir)/plain", "/dev/zero", "\(dir)/gone(deleted)", "/memfd:maptrace-test(deleted)"] {
+            #expect(mine.contains(name), "\(name) in \(mine)")
+        }
+    }
+
     /// Runs `script` under maptrace (with `show(fd, length)`: a shared read mapping of fd) and
     /// checks its mappings of files in `dir` and of /etc/passwd, in order: the nth shows the
     /// nth of `files` as its fd's name. Returns what maptrace printed.
