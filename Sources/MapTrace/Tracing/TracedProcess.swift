@@ -12,10 +12,27 @@ final class TracedProcess {
         // sees two owners)
         _modify { yield &memory.space }
     }
-    /// /proc/PID/maps, open for PROCMAP_QUERY while the process keeps its mm (reopened after exec).
-    var mapsQuery: AreaQuery?
-    /// PROCMAP_QUERY was refused (a kernel before 6.11): mmaps read their fd at entry.
-    var mapsQueryUnavailable = false
+    /// /proc/PID/maps, open for PROCMAP_QUERY while the process keeps its mm: opened at the
+    /// first need (`areaQuery`), forgotten at exec (`forgetAreaQuery`).
+    private var mapsQuery: AreaQuery?
+    /// PROCMAP_QUERY was refused (a kernel before 6.11): not asked again for this mm.
+    private var mapsQueryUnavailable = false
+
+    /// The maps file to query, opened once; nil where the kernel has no PROCMAP_QUERY (checks
+    /// then re-read smaps, mmaps read their fd at entry).
+    var areaQuery: AreaQuery? {
+        if mapsQuery == nil && !mapsQueryUnavailable {
+            mapsQuery = AreaQuery(pid: pid)
+            mapsQueryUnavailable = mapsQuery == nil
+        }
+        return mapsQuery
+    }
+
+    /// A new mm (exec): the maps file is opened anew at the next need.
+    func forgetAreaQuery() {
+        mapsQuery = nil
+        mapsQueryUnavailable = false
+    }
     /// Reads its fds through a pidfd (`TraceeFiles`); opened at the first fd read.
     var files: TraceeFiles?
     /// No pidfd for it (an old kernel): its fds are read through /proc.

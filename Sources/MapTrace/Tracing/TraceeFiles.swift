@@ -93,23 +93,11 @@ extension Tracer {
 }
 
 extension Tracer {
-    /// Whether an mmap of a file entering now can leave its file to its exit: the area it makes
-    /// then names the file and its page size (one PROCMAP_QUERY, where the fd costs a
-    /// pidfd_getfd, an fstat, an fstatfs and a close at entry, and a readlink for a new name).
-    /// Needs PROCMAP_QUERY (Linux 6.11).
-    func mappedFileAtExit(_ thread: TracedThread) -> Bool {
-        let process = thread.process
-        if process.mapsQuery == nil && !process.mapsQueryUnavailable {
-            process.mapsQuery = AreaQuery(pid: process.pid)
-            process.mapsQueryUnavailable = process.mapsQuery == nil
-        }
-        return process.mapsQuery != nil
-    }
-
     /// At the exit of an mmap that left its file to it: the file's name and huge page size from
-    /// the area it made. From the fd as at entry when the call failed (no area), when another
-    /// call in flight may have changed the areas since (the one at the address may not be this
-    /// call's), or for a name the fd and the area may not share: a device's (its driver may
+    /// the area it made (one PROCMAP_QUERY, where the fd costs a pidfd_getfd, an fstat, an
+    /// fstatfs and a close at entry, and a readlink for a new name). From the fd as at entry
+    /// when the call failed (no area), when another call in flight may have changed the areas
+    /// since (the one at the address may not be this call's), or for a name the fd and the area may not share: a device's (its driver may
     /// give the area another file: /dev/zero's shared areas are shmem), one not a path
     /// (anon_inode:…), a deleted file's.
     func mappedFile(_ thread: TracedThread, _ call: inout CallRecord) {
@@ -118,7 +106,7 @@ extension Tracer {
         let othersInFlight = process.threadsInCall.contains { other in
             other !== thread && (other.inUnseenCall || other.pendingCall.map { $0.syscall.changesMappings || $0.syscall.isExec } == true)
         }
-        if !call.failed, !othersInFlight, let area = process.mapsQuery?.file(at: UInt64(bitPattern: call.result)),
+        if !call.failed, !othersInFlight, let area = process.areaQuery?.file(at: UInt64(bitPattern: call.result)),
            area.name.hasPrefix("/"), !area.name.hasPrefix("/dev/"), !area.name.hasSuffix(" (deleted)") {
             call.fdPath = area.name
             if area.pageSize > Page.size { thread.pendingHugePageSize = area.pageSize }

@@ -103,7 +103,8 @@ extension Tracer {
             record.argv = reader.argv(pid: pid, at: args[2])
         case .mmap:
             if args[3] & CallBits.mapAnonymous == 0 {
-                if mappedFileAtExit(thread) {
+                // read at its exit from the area it made (`mappedFile`), where the kernel can say
+                if thread.process.areaQuery != nil {
                     thread.pendingFileAtExit = true
                 } else {
                     (huge, record.fdPath) = openFile(thread, fd: args[4])
@@ -277,8 +278,7 @@ extension Tracer {
             }
         }
         guard everything || !spans.isEmpty else { return }
-        if process.mapsQuery == nil && !everything { process.mapsQuery = AreaQuery(pid: process.pid) }
-        if let query = process.mapsQuery, !everything {
+        if !everything, let query = process.areaQuery {
             // one window per cluster: a move's source and destination may lie far apart
             let top: UInt64 = 1 << 47  // TASK_SIZE of x86_64 with 4-level page tables
             var windows: [(low: UInt64, high: UInt64)] = []

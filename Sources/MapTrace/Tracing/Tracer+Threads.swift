@@ -52,8 +52,7 @@ extension Tracer {
         if process.pid == root { commandStarted = true }
         // a new mm: fresh areas (smaps shows their vm_flags), and a new maps file to query
         process.memory = ProcessMemory(space: AddressSpace((try? MapsFile.readSmaps(pid: process.pid)) ?? []))
-        process.mapsQuery = nil
-        process.mapsQueryUnavailable = false
+        process.forgetAreaQuery()
         process.command = commandLine(process.pid)
         process.statistics.command = process.command.joined(separator: " ")
         process.mapCountBeforeHugetlb = nil
