@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """One benchmark row: run the untraced command and its traced variants in interleaved rounds
-(each round runs every command once, in turn), so that a change in the machine's load falls on
+(each round runs every command once, in turn, and every other round in the reverse order), so
+that a change in the machine's load, or what one command leaves behind for the next, falls on
 all of them alike, then print the medians and the ratios of added time (traced minus untraced).
 
     interleaved.py NAME RUNS untraced=CMD maptrace=CMD maptrace-pinned=CMD strace=CMD taskset-strace=CMD \
@@ -27,7 +28,8 @@ name, runs = sys.argv[1], int(sys.argv[2])
 commands = dict(arg.split("=", 1) for arg in sys.argv[3:])
 times = {k: [] for k in commands}
 for round_ in range(runs + 1):
-    for key, cmd in commands.items():
+    order = list(commands.items())
+    for key, cmd in (order if round_ % 2 else reversed(order)):
         start = time.perf_counter()
         subprocess.run(shlex.split(cmd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if round_ > 0:  # the first round warms caches up
@@ -56,9 +58,11 @@ print(f"{name:8} added time: maptrace / strace = {ratio('maptrace', 'strace', 0.
       f"--pin-tracee / taskset strace = {ratio('maptrace-pinned', 'taskset-strace', 1.0)}", flush=True)
 # The --log row also runs maptrace without the log in the same rounds (RECORDS: records a run
 # writes): what a record costs, by default and pinned.
-# Each round runs maptrace with and without the log: the median of the per-round differences
-# is steadier than the difference of the two medians, since a change in the machine's load from
-# one round to the next falls on both runs of a round alike.
+# Each round runs maptrace with and without the log, one right after the other (run.sh puts
+# them side by side; their order flips from round to round): the median of the per-round
+# differences is steadier than the difference of the two medians, since a change in the
+# machine's load from one round to the next falls on both runs of a round alike. A record costs
+# about 1 µs against run-to-run noise of ±0.1 s on 200,000 records: hence more rounds (LOG_RUNS).
 if "maptrace-nolog" in r and "RECORDS" in os.environ:
     records = int(os.environ["RECORDS"])
     def per_record(a, b):

@@ -8,7 +8,8 @@
 #   dpdk      the real DPDK 22.11 l2fwd from Debian's packages, built from
 #             /usr/share/dpdk/examples/l2fwd: EAL init with --legacy-mem on 1024 2 MiB pages,
 #             then it exits (its -p 0x0 is refused after the EAL is up)
-# and then the shipped l2fwd's forwarding rate, bare and traced (Benchmarks/l2fwd-pps.sh).
+# and then the shipped l2fwd's forwarding rate, bare and traced (Benchmarks/l2fwd-pps.sh): one
+# forwarding core on two ports, which a VM measures steadily.
 #
 # Peers on every row: `strace -f --seccomp-bpf` (the program keeps its CPU mask, as under
 # maptrace by default) and `taskset -c 0 strace -f --seccomp-bpf` (everything on one CPU, as
@@ -23,7 +24,9 @@
 # exit, whatever happens. It holds /tmp/maptrace-global.lock for the whole run, since other
 # runs on the machine change the same settings. Medians of RUNS runs (default 5; DPDK_RUNS,
 # default 30, for the short DPDK init, whose medians moved by ±0.1 in ratio between runs of
-# 10 rounds on a shared VM): on a shared machine, run it twice and compare.
+# 10 rounds on a shared VM; LOG_RUNS, default 12, for the log's cost a record, about 1 µs
+# against ±0.5 µs of noise from one round to the next): on a shared machine, run it twice and
+# compare.
 #
 #   Benchmarks/run.sh            RUNS=5 Benchmarks/run.sh            ROWS="loop dpdk" Benchmarks/run.sh
 set -euo pipefail
@@ -34,6 +37,7 @@ if [ -z "${MAPTRACE_BENCH_LOCKED:-}" ]; then
 fi
 RUNS=${RUNS:-5}
 DPDK_RUNS=${DPDK_RUNS:-30}
+LOG_RUNS=${LOG_RUNS:-12}
 ROWS=${ROWS:-"loop log threads prefill dpdk pps"}
 packages=(libseccomp-dev libpcap-dev libunwind-dev pkg-config python3 strace dpdk libdpdk-dev dpdk-doc make)
 missing=()
@@ -73,14 +77,16 @@ row() {  # name, maptrace options ("" for none), command…
     local name=$1 extra=$2; shift 2
     local cmd="$*" runs=$RUNS
     [ "$name" = dpdk ] && runs=$DPDK_RUNS  # a short run: more of them for a steady median
+    [ "$name" = log ] && runs=$LOG_RUNS
+    # the --log row's runs without the log sit right beside their runs with it
     python3 Benchmarks/interleaved.py "$name" "$runs" \
         "untraced=$cmd" \
+        ${WITHOUT_LOG:+"maptrace-nolog=${MAPTRACE[*]} -- $cmd"} \
         "maptrace=${MAPTRACE[*]} $extra -- $cmd" \
+        ${WITHOUT_LOG:+"maptrace-pinned-nolog=${MAPTRACE[*]} --pin-tracee --cpu 0 -- $cmd"} \
         "maptrace-pinned=${MAPTRACE[*]} $extra --pin-tracee --cpu 0 -- $cmd" \
         "strace=${STRACE[*]} $cmd" \
-        "taskset-strace=taskset -c 0 ${STRACE[*]} $cmd" \
-        ${WITHOUT_LOG:+"maptrace-nolog=${MAPTRACE[*]} -- $cmd"} \
-        ${WITHOUT_LOG:+"maptrace-pinned-nolog=${MAPTRACE[*]} --pin-tracee --cpu 0 -- $cmd"}
+        "taskset-strace=taskset -c 0 ${STRACE[*]} $cmd"
 }
 
 # The real DPDK: Debian's l2fwd example, built as its Makefile says, on pages of our own.
@@ -115,7 +121,7 @@ for r in $ROWS; do
     threads) row threads "" "$WORK/threadbench" 200 500 ;;
     prefill) row prefill "" "$WORK/mmapbench" 100000 0 60000 ;;
     dpdk) dpdk_row ;;
-    pps) RUNS=9 Benchmarks/l2fwd-pps.sh ;;  # noisy (untraced runs from 38 to 98 Mpps): 9 interleaved pairs
+    pps) RUNS=9 Benchmarks/l2fwd-pps.sh ;;  # 9 interleaved pairs: untraced runs spread by ±5 %
     *) echo "run.sh: unknown row $r" >&2; exit 2 ;;
     esac
 done
