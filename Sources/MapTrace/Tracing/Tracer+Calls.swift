@@ -173,14 +173,8 @@ extension Tracer {
             process.pageSizeUse[huge, default: 0] += 1
         }
         checkUnsure(process, everything: effect.changedEverything)
-        if debugModel, debugReports < 3, !anyThreadInsideCall(process), let kernel = try? MapsFile.read(pid: process.pid).filter({ $0.path != "[vsyscall]" }), kernel.count != process.space.count {
-            let model = process.space.mappings
-            let k = Set(kernel.map { "\($0.start)-\($0.end)" }), m = Set(model.map { "\($0.start)-\($0.end)" })
-            Console.error("DEBUG \(CallText.render(call)) kernel \(kernel.count) model \(model.count)")
-            for a in kernel where !m.contains("\(a.start)-\(a.end)") { Console.error("  kernel only \(a)") }
-            for a in model where !k.contains("\(a.start)-\(a.end)") { Console.error("  model only \(a) \(String(describing: a.traits))") }
-            debugReports += 1
-        }
+        if debugModel, debugReports < 3, !anyThreadInsideCall(process), debugCompare(process, call) { debugReports += 1 }
+        if let at = debugModelAt, call.args[0] == at { _ = debugCompare(process, call) }
         let statfsHuge = statfsHugePageSize(&call, thread: thread)
         process.touches.note(call, hugePageSize: huge, pid: pid, statfsOnHugetlbfs: statfsHuge != nil)
         let brkRefused = effect.refusedBrk

@@ -63,6 +63,9 @@ public final class Tracer {
     /// MAPTRACE_DEBUG_MODEL: compare the model with /proc after every call and show the first
     /// differences (a developer's aid; see docs/architecture.md).
     let debugModel = getenv("MAPTRACE_DEBUG_MODEL") != nil
+    /// MAPTRACE_DEBUG_MODEL_AT=ADDRESS: the same comparison at every call whose first argument
+    /// is ADDRESS only (a test program's sentinel call), threads inside calls or not.
+    let debugModelAt = getenv("MAPTRACE_DEBUG_MODEL_AT").flatMap { UInt64(String(cString: $0)) }
     var debugReports = 0
     var lastStatus: Double = 0
     /// A failure of maptrace itself that ended the trace.
