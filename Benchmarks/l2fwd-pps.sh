@@ -82,7 +82,7 @@ median() {  # numbers…
     printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
 }
 
-echo "l2fwd on 2 net_ring ports, $DURATION s per run, $RUNS runs each, $(nproc) cores" >&2
+echo "l2fwd, one core on 2 net_ring ports, $DURATION s per run, $RUNS runs each, $(nproc) cores" >&2
 # bare and traced runs alternate, so that a drift of the machine falls on both alike
 bare=() traced=()
 for _ in $(seq "$RUNS"); do
