@@ -23,8 +23,7 @@ struct InFlightCalls {
     init(_ process: TracedProcess, complete: Bool = false) {
         for thread in process.threadsInCall {
             if thread.inUnseenCall { unseenSpans.append(contentsOf: thread.unseenSpans) }
-            guard let (syscall, flags, address, length) = thread.pendingCall,
-                  syscall.changesMappings || syscall.isExec else { continue }  // an open, a statfs: no area changes
+            guard thread.pendingChangesAreas, let (syscall, flags, address, length) = thread.pendingCall else { continue }
             switch syscall {
             case .mmap where flags & (CallBits.mapFixed | CallBits.mapFixedNoReplace) == 0:
                 anywhere = true

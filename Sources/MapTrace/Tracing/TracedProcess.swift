@@ -122,6 +122,9 @@ final class TracedThread {
     /// for every thread of the process, without copying the whole record: 3 % of maptrace's
     /// time at 200 threads.
     private(set) var pendingCall: (syscall: Syscall, flags: UInt64, address: UInt64, length: UInt64)?
+    /// The pending call may change areas (not an open, a statfs): what other threads' checks
+    /// and reads of areas wait for.
+    var pendingChangesAreas: Bool { pendingCall.map { $0.syscall.changesMappings || $0.syscall.isExec } ?? false }
     /// The huge page size the pending call touches, decided at entry (before the call changes the model).
     var pendingHugePageSize: UInt64?
     /// The pending mmap's file is read at its exit, from the area it made (`Tracer.mappedFile`).

@@ -103,9 +103,7 @@ extension Tracer {
     func mappedFile(_ thread: TracedThread, _ call: inout CallRecord) {
         thread.pendingFileAtExit = false
         let process = thread.process
-        let othersInFlight = process.threadsInCall.contains { other in
-            other !== thread && (other.inUnseenCall || other.pendingCall.map { $0.syscall.changesMappings || $0.syscall.isExec } == true)
-        }
+        let othersInFlight = process.threadsInCall.contains { $0 !== thread && ($0.inUnseenCall || $0.pendingChangesAreas) }
         if !call.failed, !othersInFlight, let area = process.areaQuery?.file(at: UInt64(bitPattern: call.result)),
            area.name.hasPrefix("/"), !area.name.hasPrefix("/dev/"), !area.name.hasSuffix(" (deleted)") {
             call.fdPath = area.name
